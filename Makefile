@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine (see README.md):
+#   make all    create .venv, install mixopt, build every artifact (quick profile)
+#   make test   create .venv, install mixopt with test tools, lint, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= all
+BIN := $(VENV)/bin
+
+.PHONY: all test env lint dry-run paper clean
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+all: env
+	$(BIN)/snakemake --cores $(CORES)
+
+paper: env
+	$(BIN)/snakemake --cores $(CORES) --config profile=paper
+
+dry-run: env
+	$(BIN)/snakemake -n --quiet
+
+lint: env
+	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/snakemake --lint
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf results logs tables figures reports data/processed .snakemake

@@ -1,0 +1,25 @@
+# mixopt: rebuild every table and figure of Flaherty et al. (MAP clustering via MINLP) and of the
+# Fois thesis from raw data. `snakemake` builds everything with the quick profile;
+# `snakemake --config profile=paper` uses the publications' settings. See README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/flaherty.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.processed.input,
+        rules.flaherty_table2.output,

@@ -1,0 +1,67 @@
+"""Answer "where did this number come from?" for any cell of a table built from run records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mixopt.provenance import sha256_file
+from mixopt.records import read_record
+from mixopt.report.sources import cell_key, read_sources
+
+
+def audit_cell(artifact_path: str | Path, row: str, col: str) -> dict[str, Any]:
+    """The sidecar entry of one cell with its records loaded (raises KeyError naming known rows)."""
+    sources = read_sources(artifact_path)
+    key = cell_key(row, col)
+    cells = sources["cells"]
+    if key not in cells:
+        rows = sorted({k.split("|")[0] for k in cells})
+        cols = sorted({k.split("|")[1] for k in cells})
+        raise KeyError(f"no cell {row!r} x {col!r} in {artifact_path}; rows: {rows}; "
+                       f"columns with records: {cols}")
+    cell = dict(cells[key])
+    cell["artifact"] = sources["artifact"]
+    cell["profile"] = sources["profile"]
+    cell["loaded"] = [read_record(p) for p in cell["records"]]
+    return cell
+
+
+def input_status(path: str, recorded_sha: str) -> str:
+    """'ok', 'changed since' or 'missing' for an input file named in a record."""
+    p = Path(path)
+    if not p.exists():
+        return "missing now"
+    return "ok" if sha256_file(p) == recorded_sha else "CHANGED since the run"
+
+
+def format_audit(cell: dict[str, Any]) -> str:
+    """Human-readable report of one audited cell."""
+    out = [
+        f"artifact  {cell['artifact']} (profile {cell['profile']})",
+        f"value     {cell['value']!r}   published {cell['published']!r}",
+        f"rule      {cell['rule']}",
+        f"selected  {cell['selected']}",
+        f"records   {len(cell['loaded'])}",
+    ]
+    for rec in cell["loaded"]:
+        prov = rec["provenance"]
+        solver = rec["solver"]
+        out += [
+            "",
+            f"- {rec['_path']}  [{rec['record_id']}]",
+            f"    status {rec['status']}  objective {rec['objective']}  "
+            f"bounds [{rec['lower_bound']}, {rec['upper_bound']}]  gap {rec['gap']}",
+            f"    seed {rec['seed']}  wall {rec['wall_time_s']:.3f} s  cpu {rec['cpu_time_s']:.3f} s",
+            f"    solver {solver['name']} {solver['version']}  options {solver['options']}",
+            f"    code mixopt {prov['package_version']}  commit {prov['git_commit']}  "
+            f"dirty {prov['git_dirty']}",
+            f"    config hash {prov['config_hash']}  settings hash {prov.get('settings_hash')}",
+            f"    rule {prov.get('rule')}  host {prov['host']}  "
+            f"{prov['start_time']} -> {prov['end_time']}",
+            f"    command {prov.get('command')}",
+        ]
+        for inp in prov["inputs"]:
+            out.append(f"    input {inp['path']}  sha256 {inp['sha256']}  "
+                       f"({input_status(inp['path'], inp['sha256'])})")
+    return "\n".join(out)

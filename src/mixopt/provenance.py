@@ -1,0 +1,96 @@
+"""Where a number came from: code version, configuration, inputs, machine and time."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import platform
+import socket
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import mixopt
+
+# Libraries whose versions are recorded with every run (the numerical stack that can move numbers).
+TRACKED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "pyomo", "pyscipopt", "highspy",
+                     "cvxpy", "clarabel", "scs", "gurobipy", "mosek")
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def canonical_hash(obj: Any) -> str:
+    """sha256 of the canonical JSON of ``obj`` (sorted keys, no whitespace)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def git_state(cwd: str | Path | None = None) -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the git work tree at ``cwd``; (None, None) outside a repository.
+
+    ``dirty`` ignores untracked files: outputs live in ignored folders, and an untracked file cannot
+    change what tracked code computes.
+    """
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                                capture_output=True, text=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, bool(status.strip())
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the tracked numerical libraries."""
+    out = {}
+    for name in TRACKED_LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def now_utc() -> str:
+    """Current time, ISO 8601 in UTC."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def collect(
+    inputs: list[str | Path],
+    config_hash: str | None,
+    start_time: str,
+    end_time: str,
+    settings: dict[str, Any] | None = None,
+    rule: str | None = None,
+    cwd: str | Path | None = None,
+) -> dict[str, Any]:
+    """Provenance block of a run record."""
+    commit, dirty = git_state(cwd)
+    return {
+        "package_version": mixopt.__version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "config_hash": config_hash,
+        "settings_hash": canonical_hash(settings or {}),
+        "inputs": [{"path": str(p), "sha256": sha256_file(p)} for p in inputs],
+        "host": socket.gethostname(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "start_time": start_time,
+        "end_time": end_time,
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else None,
+        "rule": rule,
+        "libraries": library_versions(),
+    }

@@ -1,0 +1,98 @@
+"""Run records: one JSON file per (study, data set, method, seed), validated against a schema.
+
+Tables and figures are built only from records, and the audit command walks back from a table cell
+to the records behind it. Writers are atomic, so a killed job leaves no partial record.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+from mixopt.io import atomic_write_json
+
+SCHEMA_VERSION = 1
+# Fields that legitimately differ between two rebuilds of the same record.
+VOLATILE_FIELDS = ("wall_time_s", "cpu_time_s", "trace")
+VOLATILE_PROVENANCE = ("host", "start_time", "end_time", "command", "platform")
+
+
+class RecordError(ValueError):
+    """A record file is missing, malformed or does not follow the schema."""
+
+
+@cache
+def record_schema() -> dict[str, Any]:
+    """The JSON schema of a run record (shipped with the package)."""
+    text = resources.files("mixopt.schemas").joinpath("record.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def record_id(study: str, dataset: str, method: str, seed: int) -> str:
+    """Stable identifier of a run, also its relative path without ``.json``."""
+    return f"{study}/{dataset}/{method}/seed{seed}"
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays (recursively) to JSON types; non-finite floats become None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.bool_ | bool):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        val = float(obj)
+        return val if math.isfinite(val) else None
+    return obj
+
+
+def validate(record: dict[str, Any], source: str = "<record>") -> None:
+    """Raise :class:`RecordError` naming the offending field if ``record`` breaks the schema."""
+    try:
+        jsonschema.validate(record, record_schema(), format_checker=jsonschema.FormatChecker())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise RecordError(f"{source}: invalid record at {where}: {exc.message}") from None
+
+
+def write_record(path: str | Path, record: dict[str, Any]) -> None:
+    """Validate and write ``record`` atomically."""
+    rec = to_jsonable(record)
+    validate(rec, str(path))
+    atomic_write_json(path, rec)
+
+
+def read_record(path: str | Path) -> dict[str, Any]:
+    """Read and validate one record."""
+    try:
+        rec = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise RecordError(f"{path}: record not found") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: not valid JSON ({exc})") from None
+    validate(rec, str(path))
+    rec["_path"] = str(path)
+    return dict(rec)
+
+
+def stable_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without fields that vary between identical rebuilds (timing, host, clock)."""
+    rec = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS and k != "_path"}
+    prov = dict(rec.get("provenance", {}))
+    for key in VOLATILE_PROVENANCE:
+        prov.pop(key, None)
+    rec["provenance"] = prov
+    return rec

@@ -1,0 +1,63 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from mixopt.methods import get_method
+from mixopt.methods.em import fit_em
+from mixopt.metrics import match_components, table2_metrics
+from mixopt.objectives import profiled_objective
+from mixopt.problem import MAPProblem
+
+
+def brute_force_optimum(y, k, lam):
+    best = np.inf
+    for labels in itertools.product(range(k), repeat=len(y)):
+        best = min(best, profiled_objective(y, np.array(labels), k, lam))
+    return best
+
+
+def test_em_never_beats_the_global_optimum():
+    rng = np.random.default_rng(0)
+    for trial in range(5):
+        y = np.concatenate([rng.normal(0, 1, 5), rng.normal(2.5, 1, 5)])[:, None]
+        opt = brute_force_optimum(y, 2, np.eye(1))
+        res = fit_em(MAPProblem(y, 2, np.eye(1)), seed=trial)
+        assert res.objective >= opt - 1e-9
+        assert res.status == "local" and res.lower_bound is None
+
+
+def test_em_recovers_well_separated_clusters():
+    rng = np.random.default_rng(5)
+    y = np.vstack([rng.normal(m, 0.3, size=(40, 2)) for m in (0.0, 4.0, 8.0)])
+    truth = np.repeat([0, 1, 2], 40)
+    res = fit_em(MAPProblem(y, 3, np.eye(2) / 0.09), seed=1)
+    m = table2_metrics(y, truth, res.labels, res.mu, res.pi)
+    assert m["accuracy"] == 1.0 and m["ari"] == 1.0
+    assert m["pi_sup"] < 1e-6 and m["mu_l2"] < 1e-6
+    assert res.extra["converged"]
+
+
+def test_registry_lookup_and_unknown_method():
+    assert get_method("em") is fit_em
+    with pytest.raises(KeyError, match="known methods"):
+        get_method("nope")
+
+
+def test_matching_is_label_permutation_invariant():
+    rng = np.random.default_rng(6)
+    mu_true = rng.normal(size=(4, 3))
+    perm = np.array([2, 0, 3, 1])
+    mu_hat = np.empty_like(mu_true)
+    mu_hat[perm] = mu_true  # estimated component perm[c] is class c
+    np.testing.assert_array_equal(match_components(mu_hat, mu_true), perm)
+
+
+def test_metrics_count_misassigned_points():
+    y = np.array([[0.0], [0.1], [5.0], [5.1], [5.2]])
+    truth = np.array([0, 0, 1, 1, 1])
+    labels = np.array([1, 0, 0, 0, 0])  # components swapped, first point wrong
+    mu_hat = np.array([[5.0], [0.0]])
+    m = table2_metrics(y, truth, labels, mu_hat, np.array([0.6, 0.4]))
+    assert m["z_mean_sup"] == pytest.approx(0.2)
+    assert m["pi_sup"] == pytest.approx(0.0)

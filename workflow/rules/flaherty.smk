@@ -1,0 +1,55 @@
+# Flaherty et al., Section 4.1: Table 2 (local vs global MAP clustering on iris1d, wine, brca).
+
+T2 = config["studies"]["flaherty_table2"]
+T2_METHODS = implemented(T2["columns"])
+
+
+def job_spec(study, dataset, method, seed, k, precision):
+    """The settings that determine one run's numbers (also Snakemake params: a change reruns)."""
+    options = dict(config["methods"].get(method, {}))
+    if method in ("minlp", "miqp", "exact"):
+        options["time_limit_s"] = P["time_limit_s"]
+        options["threads"] = P["threads"].get(method, 1)
+        options["backend"] = config["solvers"].get(method)
+    return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
+            "k": k, "precision": precision, "options": options}
+
+
+rule flaherty_table2_run:
+    input:
+        csv=f"{PROC_DIR}/{{dataset}}.csv",
+        meta=f"{PROC_DIR}/{{dataset}}.json",
+    output:
+        f"{RESULTS}/flaherty_table2/{{dataset}}/{{method}}/seed{{seed}}.json",
+    wildcard_constraints:
+        dataset="|".join(T2["datasets"]),
+        method="|".join(T2_METHODS),
+        seed=r"\d+",
+    params:
+        spec=lambda wc: job_spec("flaherty_table2", wc.dataset, wc.method, wc.seed,
+                                 **T2["datasets"][wc.dataset]),
+    threads: lambda wc: P["threads"].get(wc.method, 1)
+    resources:
+        runtime=lambda wc: int(P["time_limit_s"] / 60) + 10,
+    log:
+        f"{LOGS}/flaherty_table2/{{dataset}}/{{method}}/seed{{seed}}.log",
+    script:
+        "../../scripts/run_method.py"
+
+
+rule flaherty_table2:
+    input:
+        expand(f"{RESULTS}/flaherty_table2/{{dataset}}/{{method}}/seed{{seed}}.json",
+               dataset=list(T2["datasets"]), method=T2_METHODS, seed=SEEDS),
+    output:
+        csv="tables/flaherty_table2.csv",
+        md="tables/flaherty_table2.md",
+        sources="tables/flaherty_table2.sources.json",
+    params:
+        datasets=list(T2["datasets"]),
+        columns=T2["columns"],
+        profile=PROFILE,
+    log:
+        f"{LOGS}/tables/flaherty_table2.log",
+    script:
+        "../../scripts/table2.py"
