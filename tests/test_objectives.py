@@ -42,7 +42,8 @@ def test_one_dimensional_form_with_eta():
     mu, pi, sigma = np.array([0.2, 2.2]), np.array([0.4, 0.6]), 0.4
     eta = 1 / (2 * sigma**2)
     expected = sum(eta * (y[i] - mu[k]) ** 2 - np.log(pi[k]) for i, k in enumerate(labels))
-    assert map_objective(y[:, None], labels, mu[:, None], pi, 1 / sigma**2) == pytest.approx(expected)
+    value = map_objective(y[:, None], labels, mu[:, None], pi, 1 / sigma**2)
+    assert value == pytest.approx(expected)
 
 
 def test_profiled_parameters_are_optimal_for_fixed_labels():

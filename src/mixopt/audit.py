@@ -52,7 +52,8 @@ def format_audit(cell: dict[str, Any]) -> str:
             f"- {rec['_path']}  [{rec['record_id']}]",
             f"    status {rec['status']}  objective {rec['objective']}  "
             f"bounds [{rec['lower_bound']}, {rec['upper_bound']}]  gap {rec['gap']}",
-            f"    seed {rec['seed']}  wall {rec['wall_time_s']:.3f} s  cpu {rec['cpu_time_s']:.3f} s",
+            f"    seed {rec['seed']}  wall {rec['wall_time_s']:.3f} s  "
+            f"cpu {rec['cpu_time_s']:.3f} s",
             f"    solver {solver['name']} {solver['version']}  options {solver['options']}",
             f"    code mixopt {prov['package_version']}  commit {prov['git_commit']}  "
             f"dirty {prov['git_dirty']}",

@@ -47,7 +47,8 @@ def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
         try:
             return np.atleast_2d(np.loadtxt(args.precision, delimiter=",", ndmin=2))
         except ValueError as exc:
-            raise SystemExit(f"--precision {args.precision}: not a numeric CSV matrix ({exc})")
+            raise SystemExit(
+                f"--precision {args.precision}: not a numeric CSV matrix ({exc})") from None
     raise SystemExit("the covariance is known in Problem (4): give --sigma S or --precision FILE")
 
 
@@ -67,8 +68,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
                    precision=spec_prec, options=options)
     inputs = [Path(args.data)] + ([Path(args.precision)] if args.precision else [])
     rec = run_on_dataset(spec, ds, inputs, args.out)
-    print(f"{rec['method']} on {args.data}: status {rec['status']}, objective {rec['objective']:.6f}"
-          f" -> {args.out}")
+    print(f"{rec['method']} on {args.data}: status {rec['status']}, "
+          f"objective {rec['objective']:.6f} -> {args.out}")
     return 0
 
 
@@ -78,7 +79,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     if args.row is None or args.col is None:
         cells = read_sources(args.artifact)["cells"]
-        print(f"{len(cells)} cells with records in {args.artifact}; audit one with --row R --col C:")
+        print(f"{len(cells)} cells with records in {args.artifact}; "
+              "audit one with --row R --col C:")
         for key in sorted(cells):
             row, col = key.split("|")
             print(f"  --row {row} --col {col}")

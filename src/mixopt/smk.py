@@ -14,7 +14,7 @@ from mixopt.provenance import canonical_hash
 
 @contextlib.contextmanager
 def job_log(path: str | Path) -> Iterator[None]:
-    """Send the job's stdout, stderr and ``logging`` output to ``path``; log failures with traces."""
+    """Send the job's stdout, stderr and ``logging`` output to ``path``; log failure traces."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", buffering=1) as fh, contextlib.redirect_stdout(fh), \

@@ -1,5 +1,7 @@
-# Settings shared by all rules: the active profile and the paths of records and artifacts.
+# Settings and helpers shared by all rules: the active profile, paths, raw-file lookup, job specs.
 
+from mixopt.data.preprocess import processed_names, raw_keys_for
+from mixopt.data.sources import load_registry
 from mixopt.methods import METHODS
 
 PROFILE = config["profile"]
@@ -9,8 +11,27 @@ RAW_DIR = config["data"]["raw_dir"]
 PROC_DIR = config["data"]["processed_dir"]
 RESULTS = f"results/{PROFILE}"
 LOGS = f"logs/{PROFILE}"
+ENV = "../envs/mixopt.yaml"
+RAW = load_registry()
+GLOBAL_METHODS = ("minlp", "miqp", "exact")
+
+
+def raw_file(key):
+    """Path of a verified raw file: data/raw/<key>/<file>."""
+    return f"{RAW_DIR}/{key}/{RAW[key].file}"
 
 
 def implemented(methods):
     """The methods of a study that have an implementation; the others are reported as not run."""
     return [m for m in methods if m in METHODS]
+
+
+def job_spec(study, dataset, method, seed, k, precision):
+    """The settings that determine one run's numbers (passed as params: a change reruns the job)."""
+    options = dict(config["methods"].get(method, {}))
+    if method in GLOBAL_METHODS:
+        options["time_limit_s"] = P["time_limit_s"]
+        options["threads"] = P["threads"].get(method, 1)
+        options["backend"] = config["solvers"].get(method)
+    return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
+            "k": k, "precision": precision, "options": options}

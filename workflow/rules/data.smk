@@ -1,16 +1,6 @@
 # Raw files: canonical URL (or a local mirror) -> data/raw/<key>/<file>, sha256 verified.
 # Processed data sets: data/processed/<name>.csv + <name>.json (labels, source hashes, transform).
 
-from mixopt.data.preprocess import processed_names, raw_keys_for
-from mixopt.data.sources import load_registry
-
-RAW = load_registry()
-
-
-def raw_file(key):
-    return f"{RAW_DIR}/{key}/{RAW[key].file}"
-
-
 localrules:
     download,
 
@@ -24,6 +14,8 @@ rule download:
         mirror=config["data"]["mirror"],
     log:
         f"{LOGS}/download/{{key}}/{{file}}.log",
+    conda:
+        ENV
     script:
         "../../scripts/download.py"
 
@@ -40,6 +32,8 @@ rule preprocess:
         raw=lambda wc: {k: raw_file(k) for k in raw_keys_for(wc.name)},
     log:
         f"{LOGS}/preprocess/{{name}}.log",
+    conda:
+        ENV
     script:
         "../../scripts/preprocess.py"
 

@@ -4,17 +4,6 @@ T2 = config["studies"]["flaherty_table2"]
 T2_METHODS = implemented(T2["columns"])
 
 
-def job_spec(study, dataset, method, seed, k, precision):
-    """The settings that determine one run's numbers (also Snakemake params: a change reruns)."""
-    options = dict(config["methods"].get(method, {}))
-    if method in ("minlp", "miqp", "exact"):
-        options["time_limit_s"] = P["time_limit_s"]
-        options["threads"] = P["threads"].get(method, 1)
-        options["backend"] = config["solvers"].get(method)
-    return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
-            "k": k, "precision": precision, "options": options}
-
-
 rule flaherty_table2_run:
     input:
         csv=f"{PROC_DIR}/{{dataset}}.csv",
@@ -33,6 +22,8 @@ rule flaherty_table2_run:
         runtime=lambda wc: int(P["time_limit_s"] / 60) + 10,
     log:
         f"{LOGS}/flaherty_table2/{{dataset}}/{{method}}/seed{{seed}}.log",
+    conda:
+        ENV
     script:
         "../../scripts/run_method.py"
 
@@ -51,5 +42,7 @@ rule flaherty_table2:
         profile=PROFILE,
     log:
         f"{LOGS}/tables/flaherty_table2.log",
+    conda:
+        ENV
     script:
         "../../scripts/table2.py"

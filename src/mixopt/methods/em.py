@@ -34,8 +34,8 @@ def fit_em(
     labels0, mu, pi = kmeans_start(problem, seed, n_init=kmeans_n_init, space=kmeans_space)
     prev = -np.inf
     converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
+    iterations = 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         with np.errstate(divide="ignore"):
             logp = np.log(pi)[None, :] - 0.5 * sq_mahalanobis(y, mu, problem.precision)
         norm = logsumexp(logp, axis=1)
@@ -56,7 +56,7 @@ def fit_em(
         pi=pi,
         objective=map_objective(y, labels, mu, pi, problem.precision),
         status="local",
-        iterations=it,
+        iterations=iterations,
         solver={"name": "mixopt-em", "options": {"max_iter": max_iter, "tol": tol,
                                                  "kmeans_n_init": kmeans_n_init,
                                                  "kmeans_space": kmeans_space}},

@@ -39,6 +39,7 @@ def read_sources(artifact_path: str | Path) -> dict[str, Any]:
     """Read the sidecar of ``artifact_path`` (clear error when it is missing)."""
     path = sources_path(artifact_path)
     if not path.exists():
-        raise FileNotFoundError(f"{artifact_path}: no provenance sidecar {path}; rebuild the artifact")
+        raise FileNotFoundError(
+            f"{artifact_path}: no provenance sidecar {path}; rebuild the artifact")
     data: dict[str, Any] = json.loads(path.read_text())
     return data

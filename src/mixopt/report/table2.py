@@ -109,7 +109,7 @@ def to_markdown(table: pd.DataFrame, methods: list[str], profile: str, notes: li
     ]
     for _, r in table.iterrows():
         label, dec = METRICS[r["metric"]]
-        cells = [str(r["dataset"]), label]
+        cells = [str(r["dataset"]), label.replace("|", "\\|")]
         for m in methods:
             ours = r[m]
             paper = _fmt(r[f"{m}_paper"], dec)

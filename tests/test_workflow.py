@@ -1,0 +1,119 @@
+"""End-to-end: the Snakemake workflow from raw files to Table 2, in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mixopt.audit import audit_cell
+from mixopt.cli import main as mixopt_main
+from mixopt.records import read_record
+
+pytestmark = pytest.mark.workflow
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", "scripts", "profiles")
+
+
+def make_workdir(project_root: Path, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = project_root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, mirror: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    if mirror is not None:
+        cmd += ["--config", f"data={{'mirror': '{mirror}'}}"]
+    env = {k: v for k, v in os.environ.items() if k != "MIXOPT_DATA_MIRROR"}
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900, env=env)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, project_root, mirror):
+    workdir = make_workdir(project_root, tmp_path_factory.mktemp("wf"))
+    proc = snakemake(workdir, "tables/flaherty_table2.csv", mirror=mirror)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+def test_table2_built_from_raw_data(built):
+    table = pd.read_csv(built / "tables/flaherty_table2.csv").set_index(["dataset", "metric"])
+    assert list(table.index.get_level_values(0).unique()) == ["iris1d", "wine", "brca"]
+    # EM column filled from records; the paper's EM value for iris1d is 280.60.
+    assert float(table.loc[("iris1d", "neg_log_map"), "em"]) == pytest.approx(280.607, abs=0.01)
+    assert float(table.loc[("iris1d", "neg_log_map"), "em_paper"]) == 280.60
+    for method in ("slsqp", "sa", "minlp", "miqp"):
+        assert (table[method] == "not yet run").all(), method
+    md = (built / "tables/flaherty_table2.md").read_text()
+    assert "280.61 (280.60)" in md and "not yet run" in md
+
+
+def test_every_processed_dataset_and_record_is_valid(built):
+    for ds in ("iris1d", "wine", "brca"):
+        rec = read_record(built / f"results/quick/flaherty_table2/{ds}/em/seed0.json")
+        assert rec["status"] == "local" and rec["method"] == "em"
+        n = {"iris1d": 150, "wine": 178, "brca": 569}[ds]
+        assert len(rec["assignment"]) == n
+        inputs = {Path(i["path"]).name for i in rec["provenance"]["inputs"]}
+        assert inputs == {f"{ds}.csv", f"{ds}.json"}
+
+
+def test_audit_traces_a_cell_to_its_record(built, monkeypatch, capsys):
+    monkeypatch.chdir(built)
+    cell = audit_cell("tables/flaherty_table2.csv", "wine:neg_log_map", "em")
+    assert cell["selected"] == "results/quick/flaherty_table2/wine/em/seed0.json"
+    assert cell["loaded"][0]["objective"] == pytest.approx(cell["value"])
+    assert mixopt_main(["audit", "tables/flaherty_table2.csv", "--row", "wine:neg_log_map",
+                        "--col", "em"]) == 0
+    out = capsys.readouterr().out
+    assert "data/processed/wine.csv" in out and "(ok)" in out
+    assert mixopt_main(["audit", "tables/flaherty_table2.csv", "--row", "wine:nope",
+                        "--col", "em"]) == 2
+
+
+def test_rebuild_is_a_no_op(built, mirror):
+    proc = snakemake(built, "-n", "tables/flaherty_table2.csv", mirror=mirror)
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_corrupt_mirror_file_fails_clearly_and_leaves_nothing(tmp_path, project_root, mirror):
+    bad_mirror = tmp_path / "mirror"
+    (bad_mirror / "uci_originals").mkdir(parents=True)
+    data = bytearray((mirror / "uci_originals/iris.data").read_bytes())
+    data[100] ^= 0x01
+    (bad_mirror / "uci_originals/iris.data").write_bytes(bytes(data))
+    workdir = make_workdir(project_root, tmp_path / "wf")
+    proc = snakemake(workdir, "data/raw/uci_iris/iris.data", mirror=bad_mirror)
+    assert proc.returncode != 0
+    log = (workdir / "logs/quick/download/uci_iris/iris.data.log").read_text()
+    assert "6f608b71a7317216319b4d27b4d9bc84e6abd734eda7872b71a458569e2656c0" in log  # expected
+    assert "iris.data" in log
+    raw_dir = workdir / "data/raw/uci_iris"
+    assert not raw_dir.exists() or list(raw_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(("override", "key"), [
+    ("profile=fast", "profile"),
+    ("profiles={'quick': {'time_limit_s': -1}}", "time_limit_s"),
+    ("solvers={'minlp': 'cplex', 'miqp': 'scip'}", "minlp"),
+])
+def test_invalid_config_fails_before_any_job_naming_the_key(tmp_path, project_root, override, key):
+    workdir = make_workdir(project_root, tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--config", override],
+                          cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    err = proc.stdout + proc.stderr
+    assert "Error validating config file" in err
+    assert f"['{key}']" in err
+    assert not (workdir / "data").exists() and not (workdir / "results").exists()
