@@ -11,4 +11,5 @@ with job_log(snakemake.log[0]):
     notes = [f"`{m}`: not implemented yet in this version of mixopt; column left empty."
              for m in missing]
     write_table2(records, snakemake.params.datasets, snakemake.params.columns,
-                 snakemake.output.csv, snakemake.output.md, snakemake.params.profile, notes)
+                 snakemake.output.csv, snakemake.output.md, snakemake.params.profile, notes,
+                 tex_path=snakemake.output.tex)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from mixopt import provenance
+from mixopt.constraints import Constraints
 from mixopt.data.dataset import Dataset, read_dataset
 from mixopt.methods.base import MethodResult, run_method
 from mixopt.metrics import table2_metrics
@@ -21,6 +22,7 @@ from mixopt.records import record_id, write_record
 class JobSpec:
     """Everything that determines a run's numbers (hashed into the record's ``settings_hash``).
 
+    ``constraints`` is the dict form of :class:`mixopt.constraints.Constraints` (None: none).
     ``precision`` is ``{"sigma": s}`` (Lambda = I / s^2), ``{"matrix": [[...]]}``, or
     ``{"rule": name, "ddof": 1}`` for a precision built from the data set's true classes (see
     :func:`mixopt.problem.class_precision`).
@@ -33,6 +35,7 @@ class JobSpec:
     k: int
     precision: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    constraints: dict[str, Any] | None = None
 
 
 def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
@@ -56,7 +59,8 @@ def result_record(
 ) -> dict[str, Any]:
     """The record fields that come from the method's result (no timing or provenance)."""
     metrics: dict[str, Any] = {}
-    if ds.labels is not None and len(ds.label_names) == spec.k:
+    has_solution = len(result.labels) == problem.n
+    if has_solution and ds.labels is not None and len(ds.label_names) == spec.k:
         metrics = table2_metrics(ds.X, ds.labels, result.labels, result.mu, result.pi)
     return {
         "study": spec.study,
@@ -101,9 +105,12 @@ def run_on_dataset(
 ) -> dict[str, Any]:
     """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``."""
     problem = MAPProblem(ds.X, spec.k, precision_matrix(ds, spec.precision))
+    constraints = Constraints.from_dict(spec.constraints)
+    constraints.validate(problem.n, problem.k, problem.d)
     start = provenance.now_utc()
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    result = run_method(spec.method, problem, seed=spec.seed, **spec.options)
+    result = run_method(spec.method, problem, seed=spec.seed, constraints=constraints,
+                        **spec.options)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     record = {
         "schema_version": 1,

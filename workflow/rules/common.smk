@@ -26,12 +26,13 @@ def implemented(methods):
     return [m for m in methods if m in METHODS]
 
 
-def job_spec(study, dataset, method, seed, k, precision):
+def job_spec(study, dataset, method, seed, k, precision, constraints=None):
     """The settings that determine one run's numbers (passed as params: a change reruns the job)."""
     options = dict(config["methods"].get(method, {}))
     if method in GLOBAL_METHODS:
         options["time_limit_s"] = P["time_limit_s"]
         options["threads"] = P["threads"].get(method, 1)
-        options["backend"] = config["solvers"].get(method)
+        options["backend"] = config["solvers"].get(method, "scip")
+        options["log_progress"] = True
     return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
-            "k": k, "precision": precision, "options": options}
+            "k": k, "precision": precision, "options": options, "constraints": constraints}

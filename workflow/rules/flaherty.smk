@@ -16,6 +16,7 @@ rule flaherty_table2_run:
         seed=r"\d+",
     params:
         spec=lambda wc: job_spec("flaherty_table2", wc.dataset, wc.method, wc.seed,
+                                 constraints=T2.get("constraints"),
                                  **T2["datasets"][wc.dataset]),
     threads: lambda wc: P["threads"].get(wc.method, 1)
     resources:
@@ -35,6 +36,7 @@ rule flaherty_table2:
     output:
         csv="tables/flaherty_table2.csv",
         md="tables/flaherty_table2.md",
+        tex="tables/flaherty_table2.tex",
         sources="tables/flaherty_table2.sources.json",
     params:
         datasets=list(T2["datasets"]),

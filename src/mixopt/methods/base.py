@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from mixopt.problem import MAPProblem
 
-Status = Literal["optimal", "time_limit", "local", "infeasible", "error"]
+Status = Literal["optimal", "approximate", "time_limit", "local", "infeasible", "error"]
 
 
 @dataclass
@@ -49,6 +49,8 @@ MethodFn = Callable[..., MethodResult]
 # name -> "module:function"; imported lazily so that optional solver stacks load on demand.
 METHODS: dict[str, str] = {
     "em": "mixopt.methods.em:fit_em",
+    "minlp": "mixopt.methods.minlp:fit_minlp",
+    "miqp": "mixopt.methods.miqp:fit_miqp",
 }
 
 

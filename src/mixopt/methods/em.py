@@ -8,6 +8,9 @@ EM relaxes z_ik in {0,1} to responsibilities on the simplex and alternates
 from a K-means start, until the log-likelihood changes by less than ``tol`` (relative). The
 returned clustering rounds r to the nearest integral assignment (argmax); ``objective`` is Problem
 (4) at (rounded z, mu, pi) as reported in the paper's Table 2.
+
+Side constraints: EM honours known labels (their responsibilities are fixed to the given component
+at every E-step); any other constraint the rounded solution breaks is listed in the record's notes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from mixopt.constraints import Constraints
 from mixopt.methods.base import MethodResult
 from mixopt.methods.init import KMeansSpace, kmeans_start
 from mixopt.objectives import map_objective, profiled_objective, sq_mahalanobis
@@ -24,6 +28,7 @@ from mixopt.problem import MAPProblem
 def fit_em(
     problem: MAPProblem,
     seed: int = 0,
+    constraints: Constraints | None = None,
     max_iter: int = 1000,
     tol: float = 1e-10,
     kmeans_n_init: int = 10,
@@ -31,6 +36,10 @@ def fit_em(
 ) -> MethodResult:
     """Run EM from a K-means start seeded with ``seed``; see the module docstring."""
     y, k = problem.y, problem.k
+    cons = constraints or Constraints()
+    fixed = cons.fixed_labels(problem.n)
+    fixed_idx = np.fromiter(fixed.keys(), dtype=np.int64, count=len(fixed))
+    fixed_lab = np.fromiter(fixed.values(), dtype=np.int64, count=len(fixed))
     labels0, mu, pi = kmeans_start(problem, seed, n_init=kmeans_n_init, space=kmeans_space)
     prev = -np.inf
     converged = False
@@ -41,6 +50,9 @@ def fit_em(
         norm = logsumexp(logp, axis=1)
         loglik = float(norm.sum())  # up to the Gaussian normalising constant
         resp = np.exp(logp - norm[:, None])
+        if fixed_idx.size:
+            resp[fixed_idx] = 0.0
+            resp[fixed_idx, fixed_lab] = 1.0
         mass = resp.sum(axis=0)
         alive = mass > 0
         mu = np.where(alive[:, None], resp.T @ y / np.where(alive, mass, 1.0)[:, None], mu)
@@ -50,6 +62,11 @@ def fit_em(
             break
         prev = loglik
     labels = np.argmax(resp, axis=1).astype(np.int64)
+    if cons.pi_order:  # relabel so that pi_1 <= ... <= pi_K (a permutation: f is unchanged)
+        order = np.argsort(pi, kind="stable")
+        labels = np.argsort(order)[labels]
+        mu, pi, resp = mu[order], pi[order], resp[:, order]
+    notes = [f"rounded solution violates: {v}" for v in cons.violations(labels, k, mu=mu, pi=pi)]
     return MethodResult(
         labels=labels,
         mu=mu,
@@ -66,5 +83,6 @@ def fit_em(
             "relaxed_objective": map_objective(y, resp, mu, pi, problem.precision),
             "profiled_objective": profiled_objective(y, labels, k, problem.precision),
             "init_labels_changed": int((labels0 != labels).sum()),
+            "notes": notes,
         },
     )

@@ -1,0 +1,161 @@
+"""Pyomo models of MAP clustering: the exact MINLP (Problem 4) and the MIQP of Sec. 3.1.
+
+Both use the Cholesky factor ``C`` of the known precision (``Lambda = C C'``), so that
+``(y_i - mu_k)' Lambda (y_i - mu_k) = ||C'(y_i - mu_k)||^2`` is a sum of d squares.
+
+MINLP (exact)::
+
+    min  sum_ik z_ik [ 1/2 ||w_i - nu_k||^2 - log pi_k ]     w_i = C' y_i,  nu_k = C' mu_k
+    s.t. sum_k z_ik = 1,  sum_k pi_k = 1,  mu_k in [min y, max y]  (+ side constraints)
+
+MIQP (Section 3.1): ``t_ik = z_ik mu_k`` enforced by the four McCormick inequalities per coordinate
+(exact for binary z), the quadratic term on ``y_i - sum_k t_ik``, and the cross-entropy term
+``z_ik log pi_k`` replaced by ``w_ik`` with ``w_ik <= l_k - l_lo (1 - z_ik)``, ``w_ik <= 0`` and
+``l_k <= log b + (pi_k - b)/b`` for regular breakpoints ``b`` (tangents of the concave log). The
+tangents over-estimate ``log``, so the MIQP objective never exceeds Problem (4) at the same point
+and the MIQP's dual bound is a valid lower bound for Problem (4); the number of breakpoints is the
+paper's accuracy knob.
+
+``pi_k`` is bounded below by ``max(L, 1)/n`` when every component has at least ``L >= 1`` points:
+for fixed z the optimal ``pi`` (with or without the ordering constraint) is an average of
+``n_k / n`` values, so this bound removes no optimal solution and keeps ``log pi_k`` finite. With
+``L = 0`` the bound is ``1e-6``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from numpy.typing import NDArray
+
+from mixopt.constraints import Constraints
+from mixopt.problem import MAPProblem
+
+PI_FLOOR_NO_MIN_SIZE = 1e-6
+
+
+@dataclass
+class Formulation:
+    """A built Pyomo model and handles to its decision variables."""
+
+    model: pyo.ConcreteModel
+    kind: str
+    nonlinear: bool
+    n: int
+    k: int
+    d: int
+    info: dict[str, Any]
+
+
+def pi_lower_bound(n: int, min_size: int) -> float:
+    """Valid lower bound on pi_k (see module docstring)."""
+    return max(min_size, 1) / n if min_size >= 1 else PI_FLOOR_NO_MIN_SIZE
+
+
+def tangent_breakpoints(pi_lo: float, count: int) -> NDArray[np.float64]:
+    """``count`` regular breakpoints on [pi_lo, 1] for the tangent approximation of log."""
+    if count < 1:
+        raise ValueError(f"breakpoints must be >= 1, got {count}")
+    if count == 1:
+        return np.array([1.0])
+    return np.linspace(pi_lo, 1.0, count)
+
+
+def _base_model(problem: MAPProblem, constraints: Constraints) -> tuple[pyo.ConcreteModel, float]:
+    """Variables z, mu, pi with the assignment, simplex and side constraints."""
+    n, k, d = problem.n, problem.k, problem.d
+    constraints.validate(n, k, d)
+    lo, hi = problem.mu_bounds
+    pi_lo = pi_lower_bound(n, constraints.min_size)
+    m = pyo.ConcreteModel(name="map_clustering")
+    m.I = pyo.RangeSet(0, n - 1)
+    m.K = pyo.RangeSet(0, k - 1)
+    m.D = pyo.RangeSet(0, d - 1)
+    m.z = pyo.Var(m.I, m.K, domain=pyo.Binary)
+    m.mu = pyo.Var(m.K, m.D, bounds=lambda _, kk, j: (float(lo[j]), float(hi[j])))
+    m.pi = pyo.Var(m.K, bounds=(pi_lo, 1.0))
+    m.assign = pyo.Constraint(m.I, rule=lambda m, i: sum(m.z[i, kk] for kk in m.K) == 1)
+    m.simplex = pyo.Constraint(expr=sum(m.pi[kk] for kk in m.K) == 1)
+    constraints.add_to_pyomo(m, m.z, m.mu, m.pi, n, k, d)
+    return m, pi_lo
+
+
+def _mu_bounds(m: pyo.ConcreteModel, k: int, d: int) -> tuple[NDArray[np.float64], ...]:
+    lo = np.array([[m.mu[kk, j].lb for j in range(d)] for kk in range(k)], dtype=float)
+    hi = np.array([[m.mu[kk, j].ub for j in range(d)] for kk in range(k)], dtype=float)
+    return lo, hi
+
+
+def build_minlp(problem: MAPProblem, constraints: Constraints) -> Formulation:
+    """Problem (4) exactly, with z binary and the products z_ik * (...) kept (Section 2)."""
+    n, k, d = problem.n, problem.k, problem.d
+    m, pi_lo = _base_model(problem, constraints)
+    chol = np.linalg.cholesky(problem.precision)
+    w = problem.y @ chol  # rows w_i = C' y_i
+    lo, hi = _mu_bounds(m, k, d)
+    # nu_k = C' mu_k, bounded by interval arithmetic on the box of mu.
+    nu_lo = np.einsum("kl,lj->kj", lo, np.maximum(chol, 0)) + np.einsum(
+        "kl,lj->kj", hi, np.minimum(chol, 0))
+    nu_hi = np.einsum("kl,lj->kj", hi, np.maximum(chol, 0)) + np.einsum(
+        "kl,lj->kj", lo, np.minimum(chol, 0))
+    m.nu = pyo.Var(m.K, m.D, bounds=lambda _, kk, j: (float(nu_lo[kk, j]), float(nu_hi[kk, j])))
+    m.whiten = pyo.Constraint(m.K, m.D, rule=lambda m, kk, j: m.nu[kk, j] == sum(
+        float(chol[l_, j]) * m.mu[kk, l_] for l_ in range(d)))
+    m.obj = pyo.Objective(expr=sum(
+        m.z[i, kk] * (0.5 * sum((float(w[i, j]) - m.nu[kk, j]) ** 2 for j in range(d))
+                      - pyo.log(m.pi[kk]))
+        for i in range(n) for kk in range(k)), sense=pyo.minimize)
+    return Formulation(m, "minlp", True, n, k, d, {"pi_lower_bound": pi_lo})
+
+
+def build_miqp(problem: MAPProblem, constraints: Constraints, breakpoints: int) -> Formulation:
+    """The MIQP approximation of Section 3.1 (McCormick products, tangent log, see module doc)."""
+    n, k, d = problem.n, problem.k, problem.d
+    m, pi_lo = _base_model(problem, constraints)
+    chol = np.linalg.cholesky(problem.precision)
+    y = problem.y
+    lo, hi = _mu_bounds(m, k, d)
+    m.t = pyo.Var(m.I, m.K, m.D)
+    m.mc_lo = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
+                             float(lo[kk, j]) * m.z[i, kk] <= m.t[i, kk, j])
+    m.mc_hi = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
+                             m.t[i, kk, j] <= float(hi[kk, j]) * m.z[i, kk])
+    m.mc_mu_lo = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
+                                m.mu[kk, j] - float(hi[kk, j]) * (1 - m.z[i, kk])
+                                <= m.t[i, kk, j])
+    m.mc_mu_hi = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
+                                m.t[i, kk, j]
+                                <= m.mu[kk, j] - float(lo[kk, j]) * (1 - m.z[i, kk]))
+    # e_i = C'(y_i - sum_k t_ik): the quadratic term becomes 1/2 sum_ij e_ij^2.
+    m.e = pyo.Var(m.I, m.D)
+    m.resid = pyo.Constraint(m.I, m.D, rule=lambda m, i, j: m.e[i, j] == sum(
+        float(chol[l_, j]) * (float(y[i, l_]) - sum(m.t[i, kk, l_] for kk in m.K))
+        for l_ in range(d)))
+    log_lo = float(np.log(pi_lo))
+    bps = tangent_breakpoints(pi_lo, breakpoints)
+    m.B = pyo.RangeSet(0, len(bps) - 1)
+    m.logpi = pyo.Var(m.K, bounds=(log_lo, 0.0))
+    m.tangent = pyo.Constraint(m.K, m.B, rule=lambda m, kk, b: m.logpi[kk] <= float(
+        np.log(bps[b])) + (m.pi[kk] - float(bps[b])) / float(bps[b]))
+    m.w = pyo.Var(m.I, m.K, bounds=(log_lo, 0.0))
+    m.xent = pyo.Constraint(m.I, m.K, rule=lambda m, i, kk:
+                            m.w[i, kk] <= m.logpi[kk] - log_lo * (1 - m.z[i, kk]))
+    m.obj = pyo.Objective(
+        expr=0.5 * sum(m.e[i, j] ** 2 for i in m.I for j in m.D)
+        - sum(m.w[i, kk] for i in m.I for kk in m.K), sense=pyo.minimize)
+    return Formulation(m, "miqp", False, n, k, d,
+                       {"pi_lower_bound": pi_lo, "breakpoints": bps.tolist()})
+
+
+def extract_solution(
+    form: Formulation,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """(labels, mu, pi) from the loaded variable values (z rounded to the nearest assignment)."""
+    m = form.model
+    z = np.array([[pyo.value(m.z[i, kk]) for kk in range(form.k)] for i in range(form.n)])
+    mu = np.array([[pyo.value(m.mu[kk, j]) for j in range(form.d)] for kk in range(form.k)])
+    pi = np.array([pyo.value(m.pi[kk]) for kk in range(form.k)])
+    return np.argmax(z, axis=1).astype(np.int64), mu, pi

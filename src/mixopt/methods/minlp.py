@@ -1,0 +1,31 @@
+"""Global MAP clustering by branch-and-bound on the exact MINLP, Problem (4) (Flaherty et al.).
+
+No initial point is given to the solver, as in the paper. The default back end is SCIP (the
+paper used BARON); Gurobi and BARON are optional.
+"""
+
+from __future__ import annotations
+
+from mixopt.constraints import Constraints
+from mixopt.formulations import build_minlp
+from mixopt.methods.base import MethodResult
+from mixopt.methods.global_common import OPTIMALITY_GAP, solve_formulation
+from mixopt.problem import MAPProblem
+
+
+def fit_minlp(
+    problem: MAPProblem,
+    seed: int = 0,
+    constraints: Constraints | None = None,
+    backend: str = "scip",
+    time_limit_s: float = 60.0,
+    threads: int = 1,
+    rel_gap: float = OPTIMALITY_GAP,
+    log_progress: bool = False,
+) -> MethodResult:
+    """Solve Problem (4) to global optimality or until ``time_limit_s`` (``seed`` is unused:
+    the solver is deterministic)."""
+    cons = constraints or Constraints()
+    form = build_minlp(problem, cons)
+    return solve_formulation(form, problem, cons, backend, time_limit_s, threads, rel_gap,
+                             log_progress)

@@ -1,0 +1,280 @@
+"""Solver back ends for the global methods: SCIP (default, open source), Gurobi, BARON.
+
+Each back end solves a Pyomo model with a time limit, a thread count and a relative gap, and
+returns a :class:`SolveOutcome`: status, incumbent (upper bound), dual (lower) bound, the
+incumbent/bound trace over time and the solver's name, version and options. A missing back end or
+license raises :class:`SolverUnavailableError` with what to install; Gurobi's size-limited pip
+license falls back to SCIP with a visible note when ``fallback`` is allowed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, TextIO
+
+import pyomo.environ as pyo
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["scip", "gurobi", "baron", "auto"]
+Status = Literal["optimal", "time_limit", "infeasible", "error"]  # of the solver call
+TraceRow = tuple[float, float | None, float | None]
+
+
+class SolverUnavailableError(RuntimeError):
+    """The requested back end (or its license) is not available on this machine."""
+
+
+@dataclass
+class SolveOutcome:
+    """Result of one solver call on a Pyomo model (solution loaded when ``has_solution``)."""
+
+    status: Status
+    has_solution: bool
+    upper_bound: float | None
+    lower_bound: float | None
+    backend: str
+    version: str
+    options: dict[str, Any]
+    wall_time_s: float
+    trace: list[TraceRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    log_text: str = ""
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if abs(v) < 1e19 else None
+
+
+# ---------------------------------------------------------------------------------- tracing
+class TraceRecorder:
+    """Collects (time, incumbent, bound) rows, thinned to one row per ``min_interval`` seconds
+    unless the incumbent improves (first and last rows are always kept)."""
+
+    def __init__(self, min_interval: float = 0.05) -> None:
+        self.rows: list[TraceRow] = []
+        self.min_interval = min_interval
+
+    def add(self, t: float, incumbent: float | None, bound: float | None) -> None:
+        if self.rows:
+            t0, inc0, b0 = self.rows[-1]
+            if inc0 == incumbent and b0 == bound:
+                return
+            if inc0 == incumbent and t - t0 < self.min_interval:
+                self.rows[-1] = (t, incumbent, bound)
+                return
+        self.rows.append((t, incumbent, bound))
+
+
+def _scip_event_handler(recorder: TraceRecorder) -> Any:
+    from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
+
+    events = SCIP_EVENTTYPE.BESTSOLFOUND | SCIP_EVENTTYPE.NODESOLVED
+
+    class _Trace(Eventhdlr):  # type: ignore[misc]
+        def eventinit(self) -> None:
+            self.model.catchEvent(events, self)
+
+        def eventexit(self) -> None:
+            self.model.dropEvent(events, self)
+
+        def eventexec(self, event: Any) -> None:
+            m = self.model
+            recorder.add(m.getSolvingTime(), _finite(m.getPrimalbound()),
+                         _finite(m.getDualbound()))
+
+    return _Trace()
+
+
+_GUROBI_ROW = re.compile(
+    r"^[ *H]\s*\d+\s+\d+\s.*?\s(?P<inc>-?[\d.e+-]+|-)\s+(?P<bd>-?[\d.e+-]+)\s+"
+    r"(?P<gap>[\d.]+%|-)\s+\S+\s+(?P<t>\d+)s\s*$")
+
+
+def parse_gurobi_log(text: str) -> list[TraceRow]:
+    """Trace rows from the branch-and-bound table of a Gurobi log (incumbent, best bound, time)."""
+    rows: list[TraceRow] = []
+    for line in text.splitlines():
+        m = _GUROBI_ROW.match(line)
+        if m:
+            inc = None if m["inc"] == "-" else _finite(m["inc"])
+            rows.append((float(m["t"]), inc, _finite(m["bd"])))
+    return rows
+
+
+# ---------------------------------------------------------------------------------- back ends
+def check_backend(backend: str) -> None:
+    """Raise :class:`SolverUnavailableError` with install advice if ``backend`` cannot run here."""
+    if backend == "scip":
+        try:
+            import pyscipopt  # noqa: F401
+        except ImportError as exc:
+            raise SolverUnavailableError("backend 'scip' needs pyscipopt: pip install pyscipopt"
+                                         ) from exc
+    elif backend == "gurobi":
+        try:
+            import gurobipy
+        except ImportError as exc:
+            raise SolverUnavailableError(
+                "backend 'gurobi' needs gurobipy and a Gurobi license: pip install "
+                "'mixopt[gurobi]' (the pip package carries a size-limited license), or choose "
+                "solvers: scip in config/config.yaml") from exc
+        try:
+            gurobipy.Model("license-check").dispose()
+        except gurobipy.GurobiError as exc:
+            raise SolverUnavailableError(f"backend 'gurobi': no usable Gurobi license ({exc})"
+                                         ) from exc
+    elif backend == "baron":
+        if shutil.which("baron") is None:
+            raise SolverUnavailableError(
+                "backend 'baron' needs the BARON executable on PATH and a BARON license "
+                "(https://minlp.com); choose solvers: scip in config/config.yaml otherwise")
+    else:
+        raise SolverUnavailableError(f"unknown solver backend {backend!r}; "
+                                     "choose scip, gurobi or baron")
+
+
+def resolve_backend(backend: str) -> tuple[str, list[str]]:
+    """``auto`` -> gurobi when importable and licensed, else scip (with a note saying why)."""
+    if backend != "auto":
+        check_backend(backend)
+        return backend, []
+    try:
+        check_backend("gurobi")
+        return "gurobi", ["backend auto: Gurobi is installed and licensed"]
+    except SolverUnavailableError as exc:
+        return "scip", [f"backend auto: using SCIP ({exc})"]
+
+
+def _is_size_limit(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "size-limited" in text or "model too large" in text
+
+
+def _map_termination(tc: Any, has_solution: bool) -> Status:
+    name = getattr(tc, "name", str(tc))
+    if name == "convergenceCriteriaSatisfied":
+        return "optimal"
+    if name in ("provenInfeasible", "locallyInfeasible", "infeasibleOrUnbounded"):
+        return "infeasible"
+    if name in ("maxTimeLimit", "iterationLimit", "interrupted", "maxIterations"):
+        return "time_limit"
+    return "time_limit" if has_solution else "error"
+
+
+def _solve_contrib(
+    model: pyo.ConcreteModel,
+    backend: str,
+    nonlinear: bool,
+    time_limit: float,
+    threads: int,
+    rel_gap: float,
+    stream: TextIO | None = None,
+) -> SolveOutcome:
+    """Solve with Pyomo's ``pyomo.contrib.solver`` interfaces (SCIP, Gurobi)."""
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    if backend == "scip":
+        name = "scip_persistent"
+    else:
+        name = "gurobi_direct_minlp" if nonlinear else "gurobi_persistent"
+    solver = SolverFactory(name)
+    recorder = TraceRecorder()
+    notes: list[str] = []
+    options: dict[str, Any] = {"time_limit": time_limit, "rel_gap": rel_gap}
+    if backend == "scip":
+        solver.set_instance(model)
+        solver._solver_model.includeEventhdlr(  # noqa: SLF001 (documented escape hatch)
+            _scip_event_handler(recorder), "mixopt_trace", "incumbent/bound trace")
+        if threads > 1:
+            notes.append(f"{threads} threads requested; SCIP's branch-and-bound is sequential "
+                         "and used 1")
+        options["threads"] = 1
+    else:
+        options["threads"] = threads
+    buf = io.StringIO()
+    t0 = time.perf_counter()
+    res = solver.solve(model, time_limit=time_limit, rel_gap=rel_gap,
+                       threads=options["threads"], load_solutions=False,
+                       raise_exception_on_nonoptimal_result=False,
+                       tee=[buf] if stream is None else [buf, stream])
+    wall = time.perf_counter() - t0
+    text = buf.getvalue()
+    has_solution = res.incumbent_objective is not None
+    if has_solution:
+        res.solution_loader.load_vars()
+    trace = recorder.rows if backend == "scip" else parse_gurobi_log(text)
+    ub, lb = _finite(res.incumbent_objective), _finite(res.objective_bound)
+    if trace and trace[-1][1:] != (ub, lb):
+        trace.append((wall, ub, lb))
+    version = ".".join(str(v) for v in res.solver_version) if res.solver_version else "unknown"
+    return SolveOutcome(
+        status=_map_termination(res.termination_condition, has_solution),
+        has_solution=has_solution, upper_bound=ub, lower_bound=lb, backend=backend,
+        version=version, options=options, wall_time_s=wall, trace=trace, notes=notes,
+        log_text=text)
+
+
+def _solve_baron(model: pyo.ConcreteModel, time_limit: float, rel_gap: float) -> SolveOutcome:
+    """Solve with the BARON executable through Pyomo's shell interface."""
+    solver = pyo.SolverFactory("baron")
+    options = {"MaxTime": time_limit, "EpsR": rel_gap}
+    t0 = time.perf_counter()
+    res = solver.solve(model, options=options, load_solutions=False, tee=False)
+    wall = time.perf_counter() - t0
+    has_solution = len(res.solution) > 0
+    if has_solution:
+        model.solutions.load_from(res)
+    tc = str(res.solver.termination_condition)
+    status: Status = ("optimal" if tc == "optimal" else "infeasible" if tc == "infeasible"
+                      else "time_limit" if has_solution or tc == "maxTimeLimit" else "error")
+    ub, lb = _finite(res.problem.upper_bound), _finite(res.problem.lower_bound)
+    return SolveOutcome(status=status, has_solution=has_solution, upper_bound=ub,
+                        lower_bound=lb, backend="baron", version=str(solver.version()),
+                        options=options, wall_time_s=wall, trace=[(wall, ub, lb)])
+
+
+def solve(
+    model: pyo.ConcreteModel,
+    backend: str,
+    nonlinear: bool,
+    time_limit: float,
+    threads: int = 1,
+    rel_gap: float = 1e-4,
+    fallback: bool = True,
+    stream: TextIO | None = None,
+) -> SolveOutcome:
+    """Solve ``model`` with ``backend`` (``auto``, ``scip``, ``gurobi`` or ``baron``).
+
+    ``nonlinear`` says whether the model has general nonlinear terms (MINLP) or is at most
+    quadratic (MIQP). With ``fallback``, a Gurobi size-limit license error re-solves with SCIP and
+    says so in the notes. The solver's progress log is copied to ``stream`` as it runs.
+    """
+    chosen, notes = resolve_backend(backend)
+    if time_limit <= 0:
+        raise ValueError(f"time limit must be positive, got {time_limit}")
+    if chosen == "baron":
+        out = _solve_baron(model, time_limit, rel_gap)
+    else:
+        try:
+            out = _solve_contrib(model, chosen, nonlinear, time_limit, threads, rel_gap, stream)
+        except Exception as exc:
+            if chosen == "gurobi" and fallback and _is_size_limit(exc):
+                notes.append("Gurobi's size-limited license cannot hold this model; "
+                             "solved with SCIP instead")
+                log.warning(notes[-1])
+                out = _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap,
+                                     stream)
+            else:
+                raise
+    out.notes = notes + out.notes
+    return out

@@ -1,0 +1,136 @@
+"""MINLP and MIQP: certified optima equal brute force; bounds are valid; constraints honoured."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from mixopt.constraints import Constraints, InfeasibleConstraintsError
+from mixopt.methods.minlp import fit_minlp
+from mixopt.methods.miqp import fit_miqp
+from mixopt.objectives import map_objective, profile_parameters, profiled_objective
+from mixopt.problem import MAPProblem
+from mixopt.solvers import SolverUnavailableError, check_backend
+
+SCIP = {"backend": "scip", "time_limit_s": 120.0}
+
+
+def instance(n_per: int, k: int, d: int = 1, seed: int = 0, sep: float = 3.0) -> MAPProblem:
+    rng = np.random.default_rng(seed)
+    y = np.vstack([rng.normal(sep * c, 1.0, size=(n_per, d)) for c in range(k)])
+    return MAPProblem(y, k, np.eye(d))
+
+
+def brute_force(problem: MAPProblem, cons: Constraints) -> float:
+    """Minimum of Problem (4) over all assignments honouring ``cons`` (z-constraints only)."""
+    best = np.inf
+    for labels in itertools.product(range(problem.k), repeat=problem.n):
+        lab = np.array(labels)
+        if cons.violations(lab, problem.k):
+            continue
+        if cons.mu_lower is not None or cons.mu_upper is not None:  # 1-d: clip the means
+            mu, pi = profile_parameters(problem.y, lab, problem.k)
+            lo, hi = cons.mu_box(problem.k, problem.d, problem.y.min(0), problem.y.max(0))
+            mu = np.clip(mu, lo, hi)
+            val = map_objective(problem.y, lab, mu, pi, problem.precision)
+        else:
+            val = profiled_objective(problem.y, lab, problem.k, problem.precision)
+        best = min(best, val)
+    return best
+
+
+@pytest.mark.parametrize(("n_per", "k", "d"), [(5, 2, 1), (6, 2, 2), (3, 3, 1)])
+def test_minlp_certifies_the_brute_force_optimum(n_per, k, d):
+    problem = instance(n_per, k, d, seed=n_per + k + d)
+    cons = Constraints.paper_defaults()
+    res = fit_minlp(problem, constraints=cons, **SCIP)
+    opt = brute_force(problem, cons)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(opt, rel=1e-5)
+    assert res.lower_bound <= opt + 1e-6 * abs(opt)
+    assert res.gap <= 1e-4
+    assert res.trace and res.trace[-1][1] == pytest.approx(res.upper_bound, rel=1e-5)
+
+
+def test_miqp_bound_is_valid_and_objective_approaches_the_optimum():
+    problem = instance(6, 2, 1, seed=3)
+    cons = Constraints.paper_defaults()
+    opt = brute_force(problem, cons)
+    errors = []
+    for breakpoints in (2, 6, 60):
+        res = fit_miqp(problem, constraints=cons, breakpoints=breakpoints, **SCIP)
+        assert res.lower_bound <= opt + 1e-6 * abs(opt)  # tangents under-estimate Problem (4)
+        assert res.objective >= opt - 1e-6 * abs(opt)  # a feasible point of Problem (4)
+        errors.append(res.objective - opt)
+    assert errors[-1] <= errors[0]
+    assert errors[-1] < 1e-3 * abs(opt)
+
+
+def test_time_limit_reports_bounds_and_gap():
+    problem = instance(12, 3, 1, seed=1)
+    res = fit_minlp(problem, constraints=Constraints.paper_defaults(), backend="scip",
+                    time_limit_s=1.0)
+    assert res.status in ("time_limit", "optimal")
+    if res.status == "time_limit":
+        assert res.lower_bound is not None
+        if res.upper_bound is not None:
+            assert res.gap >= 0
+
+
+CONSTRAINT_CASES = {
+    "must_link": {"must_link": [[0, 9]]},
+    "cannot_link": {"cannot_link": [[0, 1], [8, 9]]},
+    "implies": {"implies": [[9, 0]]},
+    "known_labels": {"known_labels": {0: 1, 9: 0}},
+    "packing": {"packing": [{"points": [5, 6, 7, 8, 9], "component": 1, "at_most": 2}]},
+    "partition": {"partition": [{"points": [0, 1, 2, 3], "component": 0, "exactly": 3}]},
+    "cover": {"cover": [{"points": [0, 1, 2], "component": 1, "at_least": 2}]},
+    "min_size": {"min_size": 4},
+    "mu_bounds": {"mu_bounds": {"lower": -0.5, "upper": 1.5}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONSTRAINT_CASES))
+@pytest.mark.parametrize("fit", [fit_minlp, fit_miqp], ids=["minlp", "miqp"])
+def test_every_constraint_type_is_honoured(case, fit):
+    problem = instance(5, 2, 1, seed=7)
+    cons = Constraints.from_dict(CONSTRAINT_CASES[case])
+    kw = {"breakpoints": 60} if fit is fit_miqp else {}
+    res = fit(problem, constraints=cons, **SCIP, **kw)
+    assert cons.violations(res.labels, problem.k, mu=res.mu, pi=res.pi, tol=1e-6) == []
+    if fit is fit_minlp:
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(brute_force(problem, cons), rel=1e-4)
+
+
+def test_contradictory_constraints_fail_before_solving():
+    problem = instance(5, 2, 1)
+    cons = Constraints.from_dict({"must_link": [[0, 1], [1, 2]], "cannot_link": [[0, 2]]})
+    with pytest.raises(InfeasibleConstraintsError, match="must_link"):
+        fit_minlp(problem, constraints=cons, **SCIP)
+    with pytest.raises(InfeasibleConstraintsError, match="min_size"):
+        fit_miqp(problem, constraints=Constraints.from_dict({"min_size": 6}), **SCIP)
+
+
+def test_missing_backends_give_clear_errors(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SolverUnavailableError, match="BARON executable"):
+        check_backend("baron")
+    import builtins
+    real_import = builtins.__import__
+
+    def no_gurobi(name, *args, **kwargs):
+        if name == "gurobipy":
+            raise ImportError("No module named 'gurobipy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_gurobi)
+    with pytest.raises(SolverUnavailableError, match="mixopt\\[gurobi\\]"):
+        check_backend("gurobi")
+    problem = instance(5, 2, 1)
+    with pytest.raises(SolverUnavailableError, match="gurobi"):
+        fit_minlp(problem, backend="gurobi", time_limit_s=5)
+    res = fit_miqp(problem, backend="auto", time_limit_s=30, constraints=Constraints())
+    assert any("using SCIP" in n for n in res.extra["notes"])
