@@ -1,4 +1,4 @@
-"""Snakemake script: Flaherty et al. Table 2 from run records (CSV, Markdown, sources sidecar)."""
+"""Snakemake script: Flaherty et al. Table 2 from run records (CSV, Markdown, LaTeX, sources)."""
 
 from mixopt.methods import METHODS
 from mixopt.records import read_record
@@ -12,4 +12,4 @@ with job_log(snakemake.log[0]):
              for m in missing]
     write_table2(records, snakemake.params.datasets, snakemake.params.columns,
                  snakemake.output.csv, snakemake.output.md, snakemake.params.profile, notes,
-                 tex_path=snakemake.output.tex)
+                 tex_path=snakemake.output.tex, only_on=snakemake.params.only_on)

@@ -43,3 +43,29 @@ def test_cluster_rejects_too_many_components(points, tmp_path, capsys):
                  "--out", str(tmp_path / "r.json")]) == 2
     assert "exceeds the number of points" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_cluster_minlp_with_constraints_file(points, tmp_path):
+    cons = tmp_path / "cons.yaml"
+    cons.write_text("known_labels: {0: 1}\nmust_link: [[0, 8]]\n")
+    out = tmp_path / "run.json"
+    subset = tmp_path / "small.csv"
+    subset.write_text("\n".join(points.read_text().splitlines()[:6] + points.read_text()
+                                .splitlines()[-4:]) + "\n")
+    assert main(["cluster", "--data", str(subset), "--k", "2", "--method", "minlp",
+                 "--sigma", "0.5", "--constraints", str(cons), "--time-limit", "60",
+                 "--options", '{"backend": "scip"}', "--out", str(out)]) == 0
+    rec = read_record(out)
+    assert rec["status"] == "optimal"
+    assert rec["assignment"][0] == 1 and rec["assignment"][-1] == 1
+    assert rec["params"]["settings"]["constraints"]["known_labels"] == [[0, 1]]
+
+
+def test_cluster_contradictory_constraints_fail_before_solving(points, tmp_path, capsys):
+    cons = tmp_path / "cons.yaml"
+    cons.write_text("must_link: [[0, 1]]\ncannot_link: [[1, 0]]\n")
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(points), "--k", "2", "--method", "minlp",
+                 "--sigma", "0.5", "--constraints", str(cons), "--out", str(out)]) == 2
+    assert "cannot_link" in capsys.readouterr().err
+    assert not out.exists()

@@ -38,24 +38,50 @@ def snakemake(workdir: Path, *args: str, mirror: Path | None = None) -> subproce
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900, env=env)
 
 
+# A small study for the end-to-end test: every stage runs, global methods stop after 3 s.
+TEST_CONFIG = """
+studies:
+  flaherty_table2:
+    columns: [em, slsqp, minlp, exact1d]
+    constraints: {min_size: 1, pi_order: true}
+    only_on: {exact1d: [iris1d], slsqp: [iris1d]}
+    datasets:
+      iris1d: {k: 3, precision: {sigma: 0.4}}
+      wine: {k: 3, precision: {rule: inverse_mean_class_covariance, ddof: 1}}
+      brca: {k: 2, precision: {rule: mean_class_precision, ddof: 1}}
+profiles:
+  quick: {seeds: [0], time_limit_s: 3, threads: {minlp: 1}, method_overrides: {}}
+"""
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, project_root, mirror):
     workdir = make_workdir(project_root, tmp_path_factory.mktemp("wf"))
-    proc = snakemake(workdir, "tables/flaherty_table2.csv", mirror=mirror)
+    (workdir / "config/test.yaml").write_text(TEST_CONFIG)
+    proc = snakemake(workdir, "tables/flaherty_table2.csv", "--configfile",
+                     "config/config.yaml", "config/test.yaml", mirror=mirror)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return workdir
 
 
 def test_table2_built_from_raw_data(built):
-    table = pd.read_csv(built / "tables/flaherty_table2.csv").set_index(["dataset", "metric"])
+    table = pd.read_csv(built / "tables/flaherty_table2.csv", keep_default_na=False,
+                        na_values=[""]).set_index(["dataset", "metric"])
     assert list(table.index.get_level_values(0).unique()) == ["iris1d", "wine", "brca"]
     # EM column filled from records; the paper's EM value for iris1d is 280.60.
     assert float(table.loc[("iris1d", "neg_log_map"), "em"]) == pytest.approx(280.607, abs=0.01)
     assert float(table.loc[("iris1d", "neg_log_map"), "em_paper"]) == 280.60
-    for method in ("slsqp", "sa", "minlp", "miqp"):
-        assert (table[method] == "not yet run").all(), method
+    # exact1d certifies the paper's MINLP optimum 280.02 on iris1d; n/a where d > 1.
+    assert float(table.loc[("iris1d", "neg_log_map"), "exact1d"]) == pytest.approx(280.0197,
+                                                                                    abs=1e-3)
+    assert (table.loc["wine", "exact1d"] == "n/a").all()
+    assert float(table.loc[("iris1d", "neg_log_map"), "slsqp"]) >= 280.01965 - 1e-6
+    minlp = table["minlp"].xs("neg_log_map", level="metric").astype(float)
+    assert minlp["iris1d"] >= 280.01965 - 1e-6  # never below the certified optimum
+    assert minlp.isna().any() or (minlp > 0).all()  # NaN: no incumbent within 3 s
     md = (built / "tables/flaherty_table2.md").read_text()
-    assert "280.61 (280.60)" in md and "not yet run" in md
+    assert "280.61 (280.60)" in md and "status `time_limit`" in md
+    assert (built / "tables/flaherty_table2.tex").read_text().startswith("\\begin{tabular}")
 
 
 def test_every_processed_dataset_and_record_is_valid(built):
@@ -82,7 +108,8 @@ def test_audit_traces_a_cell_to_its_record(built, monkeypatch, capsys):
 
 
 def test_rebuild_is_a_no_op(built, mirror):
-    proc = snakemake(built, "-n", "tables/flaherty_table2.csv", mirror=mirror)
+    proc = snakemake(built, "-n", "tables/flaherty_table2.csv", "--configfile",
+                     "config/config.yaml", "config/test.yaml", mirror=mirror)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+GLOBAL_METHODS = ("minlp", "miqp")
+
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from mixopt.data.sources import fetch, load_registry, raw_path, resolve_mirror
@@ -60,16 +62,25 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
     if args.time_limit is not None:
+        if args.method not in GLOBAL_METHODS:
+            raise SystemExit(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
         options["time_limit_s"] = args.time_limit
+    constraints = None
+    if args.constraints:
+        from mixopt.constraints import load_constraints
+
+        constraints = load_constraints(args.constraints).to_dict()
     spec_prec = prec if isinstance(prec, dict) else {"matrix": prec.tolist()}
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})
     spec = JobSpec(study="cli", dataset=ds.name, method=args.method, seed=args.seed, k=args.k,
-                   precision=spec_prec, options=options)
-    inputs = [Path(args.data)] + ([Path(args.precision)] if args.precision else [])
+                   precision=spec_prec, options=options, constraints=constraints)
+    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
     rec = run_on_dataset(spec, ds, inputs, args.out)
-    print(f"{rec['method']} on {args.data}: status {rec['status']}, "
-          f"objective {rec['objective']:.6f} -> {args.out}")
+    print(f"{rec['method']} on {args.data}: status {rec['status']}, objective {rec['objective']}, "
+          f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
+    for note in rec.get("notes", []):
+        print(f"note: {note}")
     return 0
 
 
@@ -129,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--method", choices=sorted(METHODS), default="em")
     c.add_argument("--sigma", type=float, default=None, help="common standard deviation")
     c.add_argument("--precision", default=None, help="CSV file with the d x d precision matrix")
+    c.add_argument("--constraints", default=None,
+                   help="side constraints (YAML; see mixopt.constraints for the format)")
     c.add_argument("--time-limit", type=float, default=None, help="seconds (global methods)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--options", default=None, help="method options as JSON")
@@ -149,10 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mixopt`` command."""
+    from mixopt.solvers import SolverUnavailableError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, KeyError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, FileNotFoundError, SolverUnavailableError) as exc:
         print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -26,9 +26,18 @@ def implemented(methods):
     return [m for m in methods if m in METHODS]
 
 
+def study_records(study, cfg, methods):
+    """Record paths of a study: every (data set, method, seed), minus restricted methods."""
+    only_on = cfg.get("only_on", {})
+    return [f"{RESULTS}/{study}/{ds}/{m}/seed{s}.json"
+            for ds in cfg["datasets"] for m in methods for s in SEEDS
+            if ds in only_on.get(m, [ds])]
+
+
 def job_spec(study, dataset, method, seed, k, precision, constraints=None):
     """The settings that determine one run's numbers (passed as params: a change reruns the job)."""
     options = dict(config["methods"].get(method, {}))
+    options.update(P.get("method_overrides", {}).get(method, {}))
     if method in GLOBAL_METHODS:
         options["time_limit_s"] = P["time_limit_s"]
         options["threads"] = P["threads"].get(method, 1)

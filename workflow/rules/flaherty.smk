@@ -31,8 +31,7 @@ rule flaherty_table2_run:
 
 rule flaherty_table2:
     input:
-        expand(f"{RESULTS}/flaherty_table2/{{dataset}}/{{method}}/seed{{seed}}.json",
-               dataset=list(T2["datasets"]), method=T2_METHODS, seed=SEEDS),
+        study_records("flaherty_table2", T2, T2_METHODS),
     output:
         csv="tables/flaherty_table2.csv",
         md="tables/flaherty_table2.md",
@@ -41,6 +40,7 @@ rule flaherty_table2:
     params:
         datasets=list(T2["datasets"]),
         columns=T2["columns"],
+        only_on=T2.get("only_on", {}),
         profile=PROFILE,
     log:
         f"{LOGS}/tables/flaherty_table2.log",

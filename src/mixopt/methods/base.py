@@ -49,8 +49,11 @@ MethodFn = Callable[..., MethodResult]
 # name -> "module:function"; imported lazily so that optional solver stacks load on demand.
 METHODS: dict[str, str] = {
     "em": "mixopt.methods.em:fit_em",
+    "slsqp": "mixopt.methods.slsqp:fit_slsqp",
+    "sa": "mixopt.methods.sa:fit_sa",
     "minlp": "mixopt.methods.minlp:fit_minlp",
     "miqp": "mixopt.methods.miqp:fit_miqp",
+    "exact1d": "mixopt.methods.exact1d:fit_exact1d",
 }
 
 

@@ -22,6 +22,7 @@ from mixopt.report.sources import cell_key, write_sources
 
 ARTIFACT = "flaherty_table2"
 NOT_RUN = "not yet run"
+NOT_APPLICABLE = "n/a"
 METRICS: dict[str, tuple[str, int]] = {  # key -> (label in the paper, decimals printed there)
     "neg_log_map": ("-log MAP", 2),
     "lbd": ("LBD", 2),
@@ -76,9 +77,16 @@ def run_notes(
 
 
 def build_table2(
-    records: Iterable[dict[str, Any]], datasets: list[str], methods: list[str]
+    records: Iterable[dict[str, Any]],
+    datasets: list[str],
+    methods: list[str],
+    only_on: dict[str, list[str]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
-    """Wide Table 2 (``dataset, metric, <m>, <m>_paper, ...``) and the per-cell sources."""
+    """Wide Table 2 (``dataset, metric, <m>, <m>_paper, ...``) and the per-cell sources.
+
+    ``only_on`` restricts methods to data sets (exact1d: d = 1); other cells are ``n/a``.
+    """
+    only_on = only_on or {}
     published = load_published(ARTIFACT)["rows"]
     by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for rec in records:
@@ -92,7 +100,7 @@ def build_table2(
                 paper = published.get(ds, {}).get(metric, {}).get(m)
                 row[f"{m}_paper"] = np.nan if paper is None else paper
                 if not recs:
-                    row[m] = NOT_RUN
+                    row[m] = NOT_APPLICABLE if ds not in only_on.get(m, [ds]) else NOT_RUN
                     continue
                 chosen = select_record(recs)
                 value = metric_value(chosen, metric)
@@ -173,10 +181,11 @@ def write_table2(
     profile: str,
     notes: list[str] | None = None,
     tex_path: str | Path | None = None,
+    only_on: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """Build Table 2 from records and write CSV, Markdown, LaTeX and the sources sidecar."""
     records = list(records)
-    table, cells = build_table2(records, datasets, methods)
+    table, cells = build_table2(records, datasets, methods, only_on)
     with atomic_path(csv_path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.10g")
     all_notes = (notes or []) + run_notes(records, datasets, methods)
