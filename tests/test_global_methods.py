@@ -134,3 +134,18 @@ def test_missing_backends_give_clear_errors(monkeypatch):
         fit_minlp(problem, backend="gurobi", time_limit_s=5)
     res = fit_miqp(problem, backend="auto", time_limit_s=30, constraints=Constraints())
     assert any("using SCIP" in n for n in res.extra["notes"])
+
+
+def test_gurobi_size_limited_license_falls_back_to_scip():
+    gurobipy = pytest.importorskip("gurobipy")
+    try:
+        check_backend("gurobi")
+    except SolverUnavailableError:
+        pytest.skip("gurobipy installed without a usable license")
+    del gurobipy
+    problem = instance(150, 3, 1, seed=2)  # ~2000 variables: beyond the pip license
+    res = fit_miqp(problem, backend="gurobi", time_limit_s=2, constraints=Constraints())
+    if res.solver["name"] == "scip":  # size-limited license: re-solved with SCIP, and said so
+        assert any("size-limited" in n for n in res.extra["notes"])
+    else:  # a full license solved it
+        assert res.solver["name"] == "gurobi"
