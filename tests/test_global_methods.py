@@ -149,3 +149,20 @@ def test_gurobi_size_limited_license_falls_back_to_scip():
         assert any("size-limited" in n for n in res.extra["notes"])
     else:  # a full license solved it
         assert res.solver["name"] == "gurobi"
+
+
+@pytest.mark.parametrize("fit", [fit_minlp, fit_miqp], ids=["minlp", "miqp"])
+def test_gurobi_backend_matches_brute_force_when_available(fit):
+    pytest.importorskip("gurobipy")
+    try:
+        check_backend("gurobi")
+    except SolverUnavailableError:
+        pytest.skip("gurobipy installed without a usable license")
+    problem = instance(5, 2, 1, seed=5)
+    cons = Constraints.paper_defaults()
+    kw = {"breakpoints": 100} if fit is fit_miqp else {}
+    res = fit(problem, constraints=cons, backend="gurobi", time_limit_s=60, **kw)
+    opt = brute_force(problem, cons)
+    assert res.solver["name"] == "gurobi" and res.trace
+    assert res.objective == pytest.approx(opt, rel=1e-4)
+    assert res.lower_bound <= opt + 1e-6 * abs(opt)
