@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import urllib.error
@@ -32,21 +31,6 @@ EXPECTED_KEYS = {
     "flaherty_pam50_4d",
 }
 
-
-def _find_mirror() -> Path | None:
-    env = os.environ.get("MIXOPT_DATA_MIRROR", "").strip()
-    if env:
-        return Path(env)
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return default if default.is_dir() else None
-
-
-@pytest.fixture(scope="module")
-def mirror() -> Path:
-    found = _find_mirror()
-    if found is None or not found.is_dir():
-        pytest.skip("raw-data mirror not found (set MIXOPT_DATA_MIRROR)")
-    return found
 
 
 @pytest.fixture

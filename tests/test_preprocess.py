@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -39,20 +38,9 @@ SHAPES = {
 }
 
 
-def _find_mirror() -> Path | None:
-    env = os.environ.get("MIXOPT_DATA_MIRROR", "").strip()
-    if env:
-        return Path(env)
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return default if default.is_dir() else None
-
-
 @pytest.fixture(scope="module")
-def raw() -> dict[str, Path]:
-    """Registry key -> file in the mirror."""
-    mirror = _find_mirror()
-    if mirror is None or not mirror.is_dir():
-        pytest.skip("raw-data mirror not found (set MIXOPT_DATA_MIRROR)")
+def raw(mirror: Path) -> dict[str, Path]:
+    """Registry key -> file in the mirror (``mirror`` comes from conftest.py)."""
     return {key: mirror / entry.mirror for key, entry in load_registry().items()}
 
 

@@ -7,16 +7,14 @@ to the records behind it. Writers are atomic, so a killed job leaves no partial 
 from __future__ import annotations
 
 import json
-import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 
-from mixopt.io import atomic_write_json
+from mixopt.io import atomic_write_json, to_jsonable
 
 SCHEMA_VERSION = 1
 # Fields that legitimately differ between two rebuilds of the same record.
@@ -39,24 +37,6 @@ def record_schema() -> dict[str, Any]:
 def record_id(study: str, dataset: str, method: str, seed: int) -> str:
     """Stable identifier of a run, also its relative path without ``.json``."""
     return f"{study}/{dataset}/{method}/seed{seed}"
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays (recursively) to JSON types; non-finite floats become None."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        val = float(obj)
-        return val if math.isfinite(val) else None
-    return obj
 
 
 def validate(record: dict[str, Any], source: str = "<record>") -> None:

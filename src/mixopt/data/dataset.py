@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mixopt.data.sources import ChecksumError
-from mixopt.io import atomic_write_bytes, atomic_write_json
+from mixopt.io import atomic_write_bytes, atomic_write_json, to_jsonable
 
 LABEL_COLUMN = "label"
 _RESERVED = (
@@ -103,21 +103,6 @@ class Dataset:
         return len(self.label_names)
 
 
-def _jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and paths to plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def _csv_bytes(ds: Dataset) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -137,7 +122,7 @@ def write_dataset(ds: Dataset, csv_path: Path) -> None:
     data = _csv_bytes(ds)
     labelled = ds.labels is not None
     codes = ds.labels if labelled else np.empty(0, dtype=np.int64)
-    record: dict[str, Any] = {"transformation": [], "sources": [], **_jsonable(ds.meta)}
+    record: dict[str, Any] = {"transformation": [], "sources": [], **to_jsonable(ds.meta)}
     record.update(
         name=ds.name, n=ds.n, d=ds.d, K=ds.K, labelled=labelled,
         feature_names=ds.feature_names, label_names=ds.label_names,
