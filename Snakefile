@@ -23,3 +23,5 @@ rule all:
     input:
         rules.processed.input,
         rules.flaherty_table2.output,
+        rules.flaherty_fig1a.output,
+        rules.flaherty_fig1b.output,

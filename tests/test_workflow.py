@@ -49,8 +49,20 @@ studies:
       iris1d: {k: 3, precision: {sigma: 0.4}}
       wine: {k: 3, precision: {rule: inverse_mean_class_covariance, ddof: 1}}
       brca: {k: 2, precision: {rule: mean_class_precision, ddof: 1}}
+  flaherty_fig1:
+    dataset: iris1d
+    k: 3
+    precision: {sigma: 0.4}
+    constraints: {min_size: 1, pi_order: true}
+    methods: [minlp, exact1d]
+    trace_n: 9
 profiles:
-  quick: {seeds: [0], time_limit_s: 3, threads: {minlp: 1}, method_overrides: {}}
+  quick:
+    seeds: [0]
+    time_limit_s: 3
+    threads: {minlp: 1}
+    method_overrides: {}
+    fig1_sizes: {minlp: [6, 9], exact1d: [6, 9, 150]}
 """
 
 
@@ -58,8 +70,9 @@ profiles:
 def built(tmp_path_factory, project_root, mirror):
     workdir = make_workdir(project_root, tmp_path_factory.mktemp("wf"))
     (workdir / "config/test.yaml").write_text(TEST_CONFIG)
-    proc = snakemake(workdir, "tables/flaherty_table2.csv", "--configfile",
-                     "config/config.yaml", "config/test.yaml", mirror=mirror)
+    proc = snakemake(workdir, "tables/flaherty_table2.csv", "figures/flaherty_fig1a.png",
+                     "figures/flaherty_fig1b.png", "--configfile", "config/config.yaml",
+                     "config/test.yaml", mirror=mirror)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return workdir
 
@@ -144,3 +157,22 @@ def test_invalid_config_fails_before_any_job_naming_the_key(tmp_path, project_ro
     assert "Error validating config file" in err
     assert f"['{key}']" in err
     assert not (workdir / "data").exists() and not (workdir / "results").exists()
+
+
+def test_fig1_built_with_its_numbers(built):
+    fig1b = pd.read_csv(built / "figures/flaherty_fig1b.csv")
+    assert set(fig1b["method"]) == {"minlp", "exact1d"}
+    exact = fig1b[fig1b["method"] == "exact1d"].set_index("n")
+    assert list(exact.index) == [6, 9, 150] and (exact["status"] == "optimal").all()
+    assert exact.loc[150, "objective"] == pytest.approx(280.0197, abs=1e-3)
+    minlp = fig1b[fig1b["method"] == "minlp"].set_index("n")
+    # SCIP certifies n = 6 within 3 s; its optimum equals the DP's.
+    if minlp.loc[6, "status"] == "optimal":
+        assert minlp.loc[6, "objective"] == pytest.approx(exact.loc[6, "objective"], rel=1e-4)
+    fig1a = pd.read_csv(built / "figures/flaherty_fig1a.csv")
+    assert (fig1a["method"] == "minlp").all() and len(fig1a) >= 1
+    assert fig1a["optimum"].iloc[0] == pytest.approx(exact.loc[9, "objective"])
+    for name in ("flaherty_fig1a", "flaherty_fig1b"):
+        png = built / f"figures/{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (built / f"figures/{name}.sources.json").exists()

@@ -22,6 +22,8 @@ from mixopt.records import record_id, write_record
 class JobSpec:
     """Everything that determines a run's numbers (hashed into the record's ``settings_hash``).
 
+    ``subset_per_class`` restricts the data set to the first m points of every class (in file
+    order), as in the paper's iris1d subsets (Sec. 4.1, Fig. 1).
     ``constraints`` is the dict form of :class:`mixopt.constraints.Constraints` (None: none).
     ``precision`` is ``{"sigma": s}`` (Lambda = I / s^2), ``{"matrix": [[...]]}``, or
     ``{"rule": name, "ddof": 1}`` for a precision built from the data set's true classes (see
@@ -36,6 +38,7 @@ class JobSpec:
     precision: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
     constraints: dict[str, Any] | None = None
+    subset_per_class: int | None = None
 
 
 def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
@@ -78,7 +81,9 @@ def result_record(
         "metrics": metrics,
         "trace": [list(row) for row in result.trace],
         "notes": list(result.extra.pop("notes", [])),
-        "extra": {"iterations": result.iterations, **result.extra},
+        "extra": {"iterations": result.iterations, **result.extra,
+                  **({"subset_indices": ds.meta["subset_indices"]}
+                     if "subset_indices" in ds.meta else {})},
     }
 
 
@@ -91,8 +96,25 @@ def run_job(
 ) -> dict[str, Any]:
     """Run ``spec`` on the processed data set ``data_csv`` and write its record to ``out``."""
     csv = Path(data_csv)
-    return run_on_dataset(spec, read_dataset(csv), [csv, csv.with_suffix(".json")], out,
+    ds = read_dataset(csv)
+    if spec.subset_per_class is not None:
+        ds = class_subset(ds, spec.subset_per_class)
+    return run_on_dataset(spec, ds, [csv, csv.with_suffix(".json")], out,
                           config_hash=config_hash, rule=rule)
+
+
+def class_subset(ds: Dataset, per_class: int) -> Dataset:
+    """The first ``per_class`` points of every class, in file order (indices kept in meta)."""
+    if ds.labels is None:
+        raise ValueError(f"data set {ds.name!r} has no labels to take a per-class subset of")
+    idx = np.concatenate([np.flatnonzero(ds.labels == c)[:per_class] for c in range(ds.K)])
+    short = [ds.label_names[c] for c in range(ds.K) if np.count_nonzero(ds.labels == c) < per_class]
+    if short:
+        raise ValueError(f"classes {short} have fewer than {per_class} points")
+    idx.sort()
+    return Dataset(name=f"{ds.name}_n{idx.size}", X=ds.X[idx], labels=ds.labels[idx],
+                   feature_names=ds.feature_names, label_names=ds.label_names,
+                   meta={**ds.meta, "subset_of": ds.name, "subset_indices": idx.tolist()})
 
 
 def run_on_dataset(

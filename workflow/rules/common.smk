@@ -34,7 +34,13 @@ def study_records(study, cfg, methods):
             if ds in only_on.get(m, [ds])]
 
 
-def job_spec(study, dataset, method, seed, k, precision, constraints=None):
+def subset_records(study, dataset, sizes_by_method):
+    """Record paths of runs on per-class subsets <dataset>_n<N> (first seed only)."""
+    return [f"{RESULTS}/{study}/{dataset}_n{n}/{m}/seed{SEEDS[0]}.json"
+            for m, sizes in sizes_by_method.items() for n in sizes]
+
+
+def job_spec(study, dataset, method, seed, k, precision, constraints=None, subset_per_class=None):
     """The settings that determine one run's numbers (passed as params: a change reruns the job)."""
     options = dict(config["methods"].get(method, {}))
     options.update(P.get("method_overrides", {}).get(method, {}))
@@ -44,4 +50,5 @@ def job_spec(study, dataset, method, seed, k, precision, constraints=None):
         options["backend"] = config["solvers"].get(method, "scip")
         options["log_progress"] = True
     return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
-            "k": k, "precision": precision, "options": options, "constraints": constraints}
+            "k": k, "precision": precision, "options": options, "constraints": constraints,
+            "subset_per_class": subset_per_class}

@@ -48,3 +48,69 @@ rule flaherty_table2:
         ENV
     script:
         "../../scripts/table2.py"
+
+
+# Fig. 1: bound convergence (1a) and time to certify vs n (1b) on iris1d subsets.
+F1 = config["studies"]["flaherty_fig1"]
+F1_METHODS = implemented(F1["methods"])
+F1_SIZES = {m: P["fig1_sizes"].get(m, []) for m in F1_METHODS}
+
+
+rule flaherty_fig1_run:
+    input:
+        csv=f"{PROC_DIR}/{F1['dataset']}.csv",
+        meta=f"{PROC_DIR}/{F1['dataset']}.json",
+    output:
+        f"{RESULTS}/flaherty_fig1/{F1['dataset']}_n{{n}}/{{method}}/seed{{seed}}.json",
+    wildcard_constraints:
+        n=r"\d+",
+        method="|".join(F1_METHODS),
+        seed=r"\d+",
+    params:
+        spec=lambda wc: job_spec("flaherty_fig1", f"{F1['dataset']}_n{wc.n}", wc.method,
+                                 wc.seed, F1["k"], F1["precision"], F1.get("constraints"),
+                                 subset_per_class=int(wc.n) // F1["k"]),
+    threads: lambda wc: P["threads"].get(wc.method, 1)
+    resources:
+        runtime=lambda wc: int(P["time_limit_s"] / 60) + 10,
+    log:
+        f"{LOGS}/flaherty_fig1/n{{n}}/{{method}}/seed{{seed}}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/run_method.py"
+
+
+rule flaherty_fig1a:
+    input:
+        subset_records("flaherty_fig1", F1["dataset"], {m: [F1["trace_n"]] for m in F1_METHODS}),
+    output:
+        png="figures/flaherty_fig1a.png",
+        csv="figures/flaherty_fig1a.csv",
+        sources="figures/flaherty_fig1a.sources.json",
+    params:
+        profile=PROFILE,
+    log:
+        f"{LOGS}/figures/flaherty_fig1a.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/fig1.py"
+
+
+rule flaherty_fig1b:
+    input:
+        subset_records("flaherty_fig1", F1["dataset"], F1_SIZES),
+    output:
+        png="figures/flaherty_fig1b.png",
+        csv="figures/flaherty_fig1b.csv",
+        sources="figures/flaherty_fig1b.sources.json",
+    params:
+        profile=PROFILE,
+        time_limit=P["time_limit_s"],
+    log:
+        f"{LOGS}/figures/flaherty_fig1b.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/fig1.py"
