@@ -38,6 +38,7 @@ def solve_formulation(
     extra: dict[str, object] = {"formulation": form.kind, **form.info,
                                 "solver_status": out.status,
                                 "solver_upper_bound": out.upper_bound,
+                                "model_objective": out.upper_bound,
                                 "solver_wall_time_s": out.wall_time_s}
     solver = {"name": out.backend, "version": out.version, "options": out.options}
     k, d = problem.k, problem.d

@@ -1,7 +1,7 @@
 """MAP clustering via the MIQP approximation of Section 3.1 (McCormick products, tangent log).
 
 The record reports Problem (4) at the returned solution (``objective``) and the MIQP's own
-objective value (``extra.solver_upper_bound``); the MIQP dual bound is a valid lower bound for
+objective value (``extra.model_objective``); the MIQP dual bound is a valid lower bound for
 Problem (4) (see :mod:`mixopt.formulations`). The paper solved the MIQP with Gurobi; the default
 here is ``auto`` (Gurobi when installed and licensed, else SCIP).
 """
