@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,3 @@ def job_log(path: str | Path) -> Iterator[None]:
 def config_hash(config: dict[str, Any]) -> str:
     """sha256 of the whole validated workflow configuration."""
     return canonical_hash(config)
-
-
-def print_error(msg: str) -> None:
-    """Print to the real stderr, bypassing the job log redirection."""
-    print(msg, file=sys.__stderr__)
