@@ -97,3 +97,15 @@ def profiled_objective(y: ArrayLike, labels: ArrayLike, k: int, precision: Array
     """min over (mu, pi) of Problem (4) at fixed binary ``labels`` (the clustering's MAP value)."""
     mu, pi = profile_parameters(y, labels, k)
     return map_objective(y, np.asarray(labels), mu, pi, precision)
+
+
+def order_by_pi(
+    labels: NDArray[np.int64], mu: FloatArray, pi: FloatArray
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray, NDArray[np.int64]]:
+    """Relabel components so that pi_1 <= ... <= pi_K (a permutation: Problem (4) is unchanged).
+
+    Returns the new labels, mu, pi and the permutation ``order`` (new component c is old
+    component ``order[c]``), for relabelling anything else indexed by component.
+    """
+    order = np.argsort(pi, kind="stable")
+    return np.argsort(order)[labels], mu[order], pi[order], order

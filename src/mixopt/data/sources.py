@@ -7,7 +7,6 @@ so a corrupt or partial download never appears under its final name.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
@@ -21,6 +20,7 @@ import yaml
 
 from mixopt import __version__
 from mixopt.io import atomic_path
+from mixopt.provenance import sha256_file  # re-exported: data.sha256_file
 
 MIRROR_ENV = "MIXOPT_DATA_MIRROR"
 USER_AGENT = f"mixopt/{__version__} (research data pipeline; Python urllib)"
@@ -122,15 +122,6 @@ def resolve_mirror(config_value: str | None) -> Path | None:
             f"data mirror {mirror} (from {origin}) is not an existing directory"
         )
     return mirror
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _mismatch(raw: RawFile, origin: str, actual: str) -> ChecksumError:

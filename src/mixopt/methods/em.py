@@ -21,7 +21,7 @@ from scipy.special import logsumexp
 from mixopt.constraints import Constraints
 from mixopt.methods.base import MethodResult
 from mixopt.methods.init import KMeansSpace, kmeans_start
-from mixopt.objectives import map_objective, profiled_objective, sq_mahalanobis
+from mixopt.objectives import map_objective, order_by_pi, profiled_objective, sq_mahalanobis
 from mixopt.problem import MAPProblem
 
 
@@ -62,10 +62,9 @@ def fit_em(
             break
         prev = loglik
     labels = np.argmax(resp, axis=1).astype(np.int64)
-    if cons.pi_order:  # relabel so that pi_1 <= ... <= pi_K (a permutation: f is unchanged)
-        order = np.argsort(pi, kind="stable")
-        labels = np.argsort(order)[labels]
-        mu, pi, resp = mu[order], pi[order], resp[:, order]
+    if cons.pi_order:
+        labels, mu, pi, order = order_by_pi(labels, mu, pi)
+        resp = resp[:, order]
     notes = [f"rounded solution violates: {v}" for v in cons.violations(labels, k, mu=mu, pi=pi)]
     return MethodResult(
         labels=labels,

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from mixopt.constraints import Constraints
 from mixopt.methods.base import MethodResult
-from mixopt.objectives import map_objective, profile_parameters
+from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
 
@@ -95,10 +95,8 @@ def fit_exact1d(
     eta = 0.5 * float(problem.precision[0, 0])
     value, labels = exact_partition(problem.y[:, 0], problem.k, eta, cons.min_size)
     mu, pi = profile_parameters(problem.y, labels, problem.k)
-    if cons.pi_order:  # relabel so that pi is non-decreasing (Problem (4) is unchanged)
-        perm = np.argsort(pi, kind="stable")
-        labels = np.argsort(perm)[labels]
-        mu, pi = mu[perm], pi[perm]
+    if cons.pi_order:
+        labels, mu, pi, _ = order_by_pi(labels, mu, pi)
     objective = map_objective(problem.y, labels, mu, pi, problem.precision)
     return MethodResult(
         labels=labels, mu=mu, pi=pi, objective=objective, status="optimal",

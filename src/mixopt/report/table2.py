@@ -52,13 +52,19 @@ def select_record(records: list[dict[str, Any]]) -> dict[str, Any]:
     return min(records, key=key)
 
 
+def group_by_cell(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Records keyed by (data set, method): all the seeds behind one column of one row block."""
+    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        by_cell[(rec["dataset"], rec["method"])].append(rec)
+    return by_cell
+
+
 def run_notes(
     records: Iterable[dict[str, Any]], datasets: list[str], methods: list[str]
 ) -> list[str]:
     """One line per reported record that did not finish as expected, plus the records' notes."""
-    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for rec in records:
-        by_cell[(rec["dataset"], rec["method"])].append(rec)
+    by_cell = group_by_cell(records)
     notes = []
     for ds in datasets:
         for m in methods:
@@ -88,9 +94,7 @@ def build_table2(
     """
     only_on = only_on or {}
     published = load_published(ARTIFACT)["rows"]
-    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for rec in records:
-        by_cell[(rec["dataset"], rec["method"])].append(rec)
+    by_cell = group_by_cell(records)
     rows, cells = [], {}
     for ds in datasets:
         for metric in METRICS:
