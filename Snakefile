@@ -25,3 +25,4 @@ rule all:
         rules.flaherty_table2.output,
         rules.flaherty_fig1a.output,
         rules.flaherty_fig1b.output,
+        rules.flaherty_em_restarts.output,

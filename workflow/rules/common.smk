@@ -1,5 +1,7 @@
 # Settings and helpers shared by all rules: the active profile, paths, raw-file lookup, job specs.
 
+import re
+
 from mixopt.data.preprocess import processed_names, raw_keys_for
 from mixopt.data.sources import load_registry
 from mixopt.methods import METHODS

@@ -49,6 +49,7 @@ MethodFn = Callable[..., MethodResult]
 # name -> "module:function"; imported lazily so that optional solver stacks load on demand.
 METHODS: dict[str, str] = {
     "em": "mixopt.methods.em:fit_em",
+    "em_restarts": "mixopt.methods.em_restarts:fit_em_restarts",
     "slsqp": "mixopt.methods.slsqp:fit_slsqp",
     "sa": "mixopt.methods.sa:fit_sa",
     "minlp": "mixopt.methods.minlp:fit_minlp",
