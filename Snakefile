@@ -16,6 +16,7 @@ validate(config, "config/schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/flaherty.smk"
+include: "workflow/rules/pam50.smk"
 
 
 rule all:
@@ -25,4 +26,6 @@ rule all:
         rules.flaherty_table2.output,
         rules.flaherty_fig1a.output,
         rules.flaherty_fig1b.output,
+        rules.flaherty_pam50.input,
         rules.flaherty_em_restarts.output,
+        rules.flaherty_bandi_accuracy.output,

@@ -28,12 +28,14 @@ def implemented(methods):
     return [m for m in methods if m in METHODS]
 
 
-def study_records(study, cfg, methods):
-    """Record paths of a study: every (data set, method, seed), minus restricted methods."""
+def study_records(study, cfg, methods, datasets=None):
+    """Record paths of a study: every (data set, method, seed), minus restricted methods.
+
+    ``datasets`` narrows the study's data sets (e.g. to those another study compares on)."""
     only_on = cfg.get("only_on", {})
     return [f"{RESULTS}/{study}/{ds}/{m}/seed{s}.json"
             for ds in cfg["datasets"] for m in methods for s in SEEDS
-            if ds in only_on.get(m, [ds])]
+            if ds in only_on.get(m, [ds]) and (datasets is None or ds in datasets)]
 
 
 def subset_records(study, dataset, sizes_by_method):

@@ -163,3 +163,51 @@ rule flaherty_em_restarts:
         ENV
     script:
         "../../scripts/em_restarts.py"
+
+
+# Comparison to Bandi et al. (2019), Sec. 4.1: in-sample accuracy of the KS-MIO estimate.
+BD = config["studies"]["flaherty_bandi"]
+BANDI_THREADS = job_spec("flaherty_bandi", "", "bandi", 0, 0, {})["options"].get("threads", 1)
+
+
+rule flaherty_bandi_run:
+    input:
+        csv=f"{PROC_DIR}/{{dataset}}.csv",
+        meta=f"{PROC_DIR}/{{dataset}}.json",
+    output:
+        f"{RESULTS}/flaherty_bandi/{{dataset}}/bandi/seed{{seed}}.json",
+    wildcard_constraints:
+        dataset="|".join(BD["datasets"]),
+        seed=r"\d+",
+    params:
+        spec=lambda wc: job_spec("flaherty_bandi", wc.dataset, "bandi", wc.seed,
+                                 **T2["datasets"][wc.dataset]),
+    threads: BANDI_THREADS
+    log:
+        f"{LOGS}/flaherty_bandi/{{dataset}}/bandi/seed{{seed}}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/run_method.py"
+
+
+rule flaherty_bandi_accuracy:
+    input:
+        expand(f"{RESULTS}/flaherty_bandi/{{dataset}}/bandi/seed{{seed}}.json",
+               dataset=BD["datasets"], seed=SEEDS),
+        study_records("flaherty_table2", T2, [m for m in BD["compare_with"] if m in T2_METHODS],
+                      datasets=BD["datasets"]),
+    output:
+        csv="tables/flaherty_bandi_accuracy.csv",
+        md="tables/flaherty_bandi_accuracy.md",
+        sources="tables/flaherty_bandi_accuracy.sources.json",
+    params:
+        datasets=BD["datasets"],
+        methods=["bandi"] + [m for m in BD["compare_with"] if m in T2_METHODS],
+        profile=PROFILE,
+    log:
+        f"{LOGS}/tables/flaherty_bandi_accuracy.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/bandi_table.py"

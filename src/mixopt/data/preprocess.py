@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mixopt.data import pam50
 from mixopt.data.dataset import Dataset
 from mixopt.data.sources import load_registry, verify
 
@@ -337,6 +338,14 @@ PROCESSED: dict[str, ProcessedSpec] = {
                                "Kaggle star types, 4 numeric features z-scored (Fois thesis)"),
     "girdles": ProcessedSpec(("fsda_girdles",), _girdles,
                              "FSDA girdles imports (quantity, value) for clusterwise regression"),
+    "pam50": ProcessedSpec((pam50.TRAIN_KEY, pam50.AUTHORS_KEY), pam50.build_pam50,
+                           "UNC PAM50 training matrix, 232 x 50, missing -> 0 (Flaherty Sec. 4.2)"),
+    "pam50_4d": ProcessedSpec(
+        (pam50.TRAIN_KEY, pam50.AUTHORS_4D_KEY), pam50.build_pam50_4d,
+        "pam50 standardised, first 4 principal components, whitened (Flaherty Sec. 4.2)"),
+    "pam50_4d_authors": ProcessedSpec(
+        (pam50.TRAIN_KEY, pam50.AUTHORS_4D_KEY), pam50.build_pam50_4d_authors,
+        "the authors' pam50-4d.csv with the UNC subtypes (Flaherty Sec. 4.2)"),
 }
 
 
