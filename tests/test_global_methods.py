@@ -166,3 +166,38 @@ def test_gurobi_backend_matches_brute_force_when_available(fit):
     assert res.solver["name"] == "gurobi" and res.trace
     assert res.objective == pytest.approx(opt, rel=1e-4)
     assert res.lower_bound <= opt + 1e-6 * abs(opt)
+
+
+@pytest.mark.parametrize("fit", [fit_minlp, fit_miqp])
+def test_em_warm_start_gives_an_incumbent_no_worse_than_em(fit):
+    """A 1-second run cannot do worse than EM's assignment when it starts from it."""
+    from mixopt.methods.em import fit_em
+
+    rng = np.random.default_rng(7)
+    y = np.vstack([rng.normal(c, 0.6, size=(25, 2)) for c in (-2.0, 0.0, 2.0)])
+    problem = MAPProblem(y, 3, np.eye(2) * 2.0)
+    cons = Constraints(min_size=1, pi_order=True)
+    em = fit_em(problem, constraints=cons)
+    em_value = profiled_objective(y, em.labels, 3, problem.precision)
+    res = fit(problem, constraints=cons, backend="scip", time_limit_s=1, warm_start="em")
+    assert res.extra["notes"][0].startswith("warm start: EM's assignment")
+    # the MIQP's pi is its tangent approximation; Problem (4) at its own mu, pi is at most
+    # the profiled value plus the approximation error
+    slack = 0.0 if fit is fit_minlp else 0.05 * abs(em_value)
+    assert res.objective <= em_value + slack + 1e-6
+    assert not [n for n in res.extra["notes"] if "violates" in n]
+
+
+def test_warm_start_that_breaks_a_constraint_is_skipped_with_a_note():
+    y = np.r_[np.zeros(5), np.ones(5) * 10][:, None]
+    problem = MAPProblem(y, 2, np.eye(1))
+    cons = Constraints(must_link=[(0, 9)])   # EM separates 0 and 9
+    res = fit_minlp(problem, constraints=cons, backend="scip", time_limit_s=5, warm_start="em")
+    assert res.extra["notes"][0].startswith("no warm start: EM's assignment violates")
+    assert res.labels[0] == res.labels[9]
+
+
+def test_unknown_warm_start_fails_clearly():
+    problem = MAPProblem(np.linspace(0, 1, 6)[:, None], 2, np.eye(1))
+    with pytest.raises(ValueError, match="warm_start"):
+        fit_minlp(problem, backend="scip", warm_start="kmeans")

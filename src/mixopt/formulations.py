@@ -159,3 +159,46 @@ def extract_solution(
     mu = np.array([[pyo.value(m.mu[kk, j]) for j in range(form.d)] for kk in range(form.k)])
     pi = np.array([pyo.value(m.pi[kk]) for kk in range(form.k)])
     return np.argmax(z, axis=1).astype(np.int64), mu, pi
+
+
+def load_start(form: Formulation, problem: MAPProblem, labels: NDArray[np.int64]) -> None:
+    """Set every variable of ``form`` to the point of assignment ``labels`` with mu, pi at their
+    optimum for it (clipped to the model's bounds): a complete starting solution for the solver."""
+    m, n, k, d = form.model, form.n, form.k, form.d
+    from mixopt.objectives import profile_parameters
+
+    mu, pi = profile_parameters(problem.y, labels, k)
+    lo, hi = _mu_bounds(m, k, d)
+    mu = np.clip(np.nan_to_num(mu, nan=0.0), lo, hi)
+    pi = np.maximum(pi, form.info["pi_lower_bound"])
+    z = np.zeros((n, k))
+    z[np.arange(n), labels] = 1.0
+    for i in range(n):
+        for kk in range(k):
+            m.z[i, kk].value = z[i, kk]
+    for kk in range(k):
+        m.pi[kk].value = float(pi[kk])
+        for j in range(d):
+            m.mu[kk, j].value = float(mu[kk, j])
+    chol = np.linalg.cholesky(problem.precision)
+    if form.kind == "minlp":
+        nu = mu @ chol
+        for kk in range(k):
+            for j in range(d):
+                m.nu[kk, j].value = float(nu[kk, j])
+    elif form.kind == "miqp":
+        t = z[:, :, None] * mu[None, :, :]
+        e = (problem.y - t.sum(axis=1)) @ chol
+        bps = np.asarray(form.info["breakpoints"])
+        log_lo = float(np.log(form.info["pi_lower_bound"]))
+        logpi = np.maximum(np.min(np.log(bps)[None, :] + (pi[:, None] - bps[None, :])
+                                  / bps[None, :], axis=1), log_lo)
+        for i in range(n):
+            for j in range(d):
+                m.e[i, j].value = float(e[i, j])
+            for kk in range(k):
+                m.w[i, kk].value = float(logpi[kk]) if z[i, kk] else 0.0
+                for j in range(d):
+                    m.t[i, kk, j].value = float(t[i, kk, j])
+        for kk in range(k):
+            m.logpi[kk].value = float(logpi[kk])

@@ -171,6 +171,20 @@ def _map_termination(tc: Any, has_solution: bool) -> Status:
     return "time_limit" if has_solution else "error"
 
 
+def _scip_add_start(solver: Any) -> str:
+    """Give SCIP the model's current variable values as a starting solution.
+
+    A partial solution: SCIP completes the variables it adds itself (the epigraph variable of a
+    nonlinear objective), which a complete solution would leave at 0 and so be rejected."""
+    scip = solver._solver_model  # noqa: SLF001 (documented escape hatch)
+    sol = scip.createPartialSol()
+    for pyomo_var, scip_var in solver._pyomo_var_to_solver_var_map.items():  # noqa: SLF001
+        if pyomo_var.value is not None:
+            scip.setSolVal(sol, scip_var, float(pyomo_var.value))
+    scip.addSol(sol, free=True)
+    return "warm start passed to SCIP as a partial solution (completed by SCIP)"
+
+
 def _solve_contrib(
     model: pyo.ConcreteModel,
     backend: str,
@@ -179,8 +193,11 @@ def _solve_contrib(
     threads: int,
     rel_gap: float,
     stream: TextIO | None = None,
+    warmstart: bool = False,
 ) -> SolveOutcome:
-    """Solve with Pyomo's ``pyomo.contrib.solver`` interfaces (SCIP, Gurobi)."""
+    """Solve with Pyomo's ``pyomo.contrib.solver`` interfaces (SCIP, Gurobi).
+
+    ``warmstart`` passes the current values of the integer variables as a starting solution."""
     from pyomo.contrib.solver.common.factory import SolverFactory
 
     if backend == "scip":
@@ -199,12 +216,16 @@ def _solve_contrib(
             notes.append(f"{threads} threads requested; SCIP's branch-and-bound is sequential "
                          "and used 1")
         options["threads"] = 1
+        if warmstart:
+            notes.append(_scip_add_start(solver))
+            warmstart = False   # the full start replaces pyomo's partial (integer-only) one
     else:
         options["threads"] = threads
     buf = io.StringIO()
     t0 = time.perf_counter()
     res = solver.solve(model, time_limit=time_limit, rel_gap=rel_gap,
                        threads=options["threads"], load_solutions=False,
+                       warmstart_discrete_vars=warmstart,
                        raise_exception_on_nonoptimal_result=False,
                        tee=[buf] if stream is None else [buf, stream])
     wall = time.perf_counter() - t0
@@ -252,12 +273,14 @@ def solve(
     rel_gap: float = 1e-4,
     fallback: bool = True,
     stream: TextIO | None = None,
+    warmstart: bool = False,
 ) -> SolveOutcome:
     """Solve ``model`` with ``backend`` (``auto``, ``scip``, ``gurobi`` or ``baron``).
 
     ``nonlinear`` says whether the model has general nonlinear terms (MINLP) or is at most
     quadratic (MIQP). With ``fallback``, a Gurobi size-limit license error re-solves with SCIP and
     says so in the notes. The solver's progress log is copied to ``stream`` as it runs.
+    ``warmstart`` gives the current integer values as a start (SCIP, Gurobi; BARON ignores it).
     """
     chosen, notes = resolve_backend(backend)
     if time_limit <= 0:
@@ -266,14 +289,15 @@ def solve(
         out = _solve_baron(model, time_limit, rel_gap)
     else:
         try:
-            out = _solve_contrib(model, chosen, nonlinear, time_limit, threads, rel_gap, stream)
+            out = _solve_contrib(model, chosen, nonlinear, time_limit, threads, rel_gap, stream,
+                                 warmstart)
         except Exception as exc:
             if chosen == "gurobi" and fallback and _is_size_limit(exc):
                 notes.append("Gurobi's size-limited license cannot hold this model; "
                              "solved with SCIP instead")
                 log.warning(notes[-1])
                 out = _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap,
-                                     stream)
+                                     stream, warmstart)
             else:
                 raise
     out.notes = notes + out.notes

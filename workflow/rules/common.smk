@@ -44,10 +44,14 @@ def subset_records(study, dataset, sizes_by_method):
             for m, sizes in sizes_by_method.items() for n in sizes]
 
 
-def job_spec(study, dataset, method, seed, k, precision, constraints=None, subset_per_class=None):
-    """The settings that determine one run's numbers (passed as params: a change reruns the job)."""
+def job_spec(study, dataset, method, seed, k, precision, constraints=None, subset_per_class=None,
+             method_options=None):
+    """The settings that determine one run's numbers (passed as params: a change reruns the job).
+
+    Options: ``methods`` < the profile's ``method_overrides`` < the study's ``method_options``."""
     options = dict(config["methods"].get(method, {}))
     options.update(P.get("method_overrides", {}).get(method, {}))
+    options.update((method_options or {}).get(method, {}))
     if method in GLOBAL_METHODS:
         options["time_limit_s"] = P["time_limit_s"]
         options["threads"] = P["threads"].get(method, 1)

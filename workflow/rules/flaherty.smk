@@ -69,7 +69,8 @@ rule flaherty_fig1_run:
     params:
         spec=lambda wc: job_spec("flaherty_fig1", f"{F1['dataset']}_n{wc.n}", wc.method,
                                  wc.seed, F1["k"], F1["precision"], F1.get("constraints"),
-                                 subset_per_class=int(wc.n) // F1["k"]),
+                                 subset_per_class=int(wc.n) // F1["k"],
+                                 method_options=F1.get("method_options")),
     threads: lambda wc: P["threads"].get(wc.method, 1)
     resources:
         runtime=lambda wc: int(P["time_limit_s"] / 60) + 10,

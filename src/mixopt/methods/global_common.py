@@ -3,17 +3,43 @@
 from __future__ import annotations
 
 import sys
+from typing import Literal
 
 import numpy as np
 
 from mixopt.constraints import Constraints
-from mixopt.formulations import Formulation, extract_solution
+from mixopt.formulations import Formulation, extract_solution, load_start
 from mixopt.methods.base import MethodResult
-from mixopt.objectives import map_objective, profiled_objective
+from mixopt.objectives import map_objective, profile_parameters, profiled_objective
 from mixopt.problem import MAPProblem
 from mixopt.solvers import solve
 
 OPTIMALITY_GAP = 1e-4  # relative gap at which a run is reported as optimal
+WarmStart = Literal["em"] | None
+
+
+def set_warm_start(form: Formulation, problem: MAPProblem, constraints: Constraints,
+                   warm_start: WarmStart, seed: int) -> list[str]:
+    """Load a starting assignment into the model's z; returns notes (first: what was done)."""
+    if warm_start is None:
+        return []
+    if warm_start != "em":
+        raise ValueError(f"warm_start must be 'em' or None, got {warm_start!r}")
+    from mixopt.methods.em import fit_em
+
+    labels = fit_em(problem, seed=seed, constraints=constraints).labels
+    if constraints.pi_order and not constraints.fixed_labels(problem.n):
+        # components are interchangeable: order them by size so that pi(z) is non-decreasing
+        rank = np.argsort(np.argsort(np.bincount(labels, minlength=problem.k), kind="stable"))
+        labels = rank[labels]
+    mu, pi = profile_parameters(problem.y, labels, problem.k)
+    broken = constraints.violations(labels, problem.k, mu=mu, pi=pi)
+    if broken:
+        return [f"no warm start: EM's assignment violates {broken[0]}"]
+    load_start(form, problem, labels)
+    value = map_objective(problem.y, labels, mu, pi, problem.precision)
+    return [f"warm start: EM's assignment (Problem (4) value {value:.6g} at its optimal mu, pi) "
+            "given to the solver"]
 
 
 def solve_formulation(
@@ -25,16 +51,23 @@ def solve_formulation(
     threads: int,
     rel_gap: float = OPTIMALITY_GAP,
     log_progress: bool = False,
+    warm_start: WarmStart = None,
+    seed: int = 0,
 ) -> MethodResult:
     """Solve ``form`` and report Problem (4) at the incumbent with the solver's bounds.
 
     ``objective`` and ``upper_bound`` are Problem (4) evaluated at the returned (z, mu, pi), so for
     the MIQP they are exact even though the model approximates ``log pi``; ``lower_bound`` is the
     solver's dual bound, valid for Problem (4) for both formulations.
+
+    ``warm_start="em"`` gives the solver EM's rounded assignment (run with ``seed`` and the same
+    constraints) as its first incumbent when it satisfies every constraint.
     """
+    start_notes = set_warm_start(form, problem, constraints, warm_start, seed)
     out = solve(form.model, backend, nonlinear=form.nonlinear, time_limit=time_limit_s,
-                threads=threads, rel_gap=rel_gap, stream=sys.stdout if log_progress else None)
-    notes = list(out.notes)
+                threads=threads, rel_gap=rel_gap, stream=sys.stdout if log_progress else None,
+                warmstart=bool(start_notes) and start_notes[0].startswith("warm start:"))
+    notes = start_notes + list(out.notes)
     extra: dict[str, object] = {"formulation": form.kind, **form.info,
                                 "solver_status": out.status,
                                 "solver_upper_bound": out.upper_bound,

@@ -1,7 +1,8 @@
 """Global MAP clustering by branch-and-bound on the exact MINLP, Problem (4) (Flaherty et al.).
 
-No initial point is given to the solver, as in the paper. The default back end is SCIP (the
-paper used BARON); Gurobi and BARON are optional.
+The paper gives no initial point to the solver (``warm_start=None``); ``warm_start="em"`` starts
+from EM's assignment, which short SCIP runs need to reach a good incumbent. The default back end
+is SCIP (the paper used BARON); Gurobi and BARON are optional.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from mixopt.constraints import Constraints
 from mixopt.formulations import build_minlp
 from mixopt.methods.base import MethodResult
-from mixopt.methods.global_common import OPTIMALITY_GAP, solve_formulation
+from mixopt.methods.global_common import OPTIMALITY_GAP, WarmStart, solve_formulation
 from mixopt.problem import MAPProblem
 
 
@@ -22,10 +23,11 @@ def fit_minlp(
     threads: int = 1,
     rel_gap: float = OPTIMALITY_GAP,
     log_progress: bool = False,
+    warm_start: WarmStart = None,
 ) -> MethodResult:
-    """Solve Problem (4) to global optimality or until ``time_limit_s`` (``seed`` is unused:
-    the solver is deterministic)."""
+    """Solve Problem (4) to global optimality or until ``time_limit_s`` (``seed`` seeds the EM
+    warm start only: the solver is deterministic)."""
     cons = constraints or Constraints()
     form = build_minlp(problem, cons)
     return solve_formulation(form, problem, cons, backend, time_limit_s, threads, rel_gap,
-                             log_progress)
+                             log_progress, warm_start, seed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from mixopt.constraints import Constraints
 from mixopt.formulations import build_miqp
 from mixopt.methods.base import MethodResult
-from mixopt.methods.global_common import OPTIMALITY_GAP, solve_formulation
+from mixopt.methods.global_common import OPTIMALITY_GAP, WarmStart, solve_formulation
 from mixopt.problem import MAPProblem
 
 
@@ -25,9 +25,11 @@ def fit_miqp(
     threads: int = 1,
     rel_gap: float = OPTIMALITY_GAP,
     log_progress: bool = False,
+    warm_start: WarmStart = None,
 ) -> MethodResult:
-    """Solve the MIQP with ``breakpoints`` tangents of log pi (``seed`` is unused)."""
+    """Solve the MIQP with ``breakpoints`` tangents of log pi (``seed`` seeds the EM warm start
+    of ``warm_start="em"``; the paper gives no initial point)."""
     cons = constraints or Constraints()
     form = build_miqp(problem, cons, breakpoints)
     return solve_formulation(form, problem, cons, backend, time_limit_s, threads, rel_gap,
-                             log_progress)
+                             log_progress, warm_start, seed)
