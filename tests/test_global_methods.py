@@ -201,3 +201,29 @@ def test_unknown_warm_start_fails_clearly():
     problem = MAPProblem(np.linspace(0, 1, 6)[:, None], 2, np.eye(1))
     with pytest.raises(ValueError, match="warm_start"):
         fit_minlp(problem, backend="scip", warm_start="kmeans")
+
+
+def test_a_crashing_solver_loses_nothing(monkeypatch):
+    """SCIP runs in a child process: if it dies (SCIP 10 can abort), the run reports the warm
+    start as its solution, the last streamed dual bound, and status ``error`` with a note."""
+    import faulthandler
+    import os
+
+    from mixopt import solvers
+
+    def abort_after_one_trace_row(*args, on_trace=None, **kwargs):
+        on_trace((0.5, 1e6, -7.0))
+        faulthandler.disable()   # keep pytest's crash dump out of the output
+        os.abort()
+
+    monkeypatch.setattr(solvers, "_solve_contrib", abort_after_one_trace_row)
+    rng = np.random.default_rng(3)
+    y = np.r_[rng.normal(-2, 0.5, 8), rng.normal(2, 0.5, 8)][:, None]
+    problem = MAPProblem(y, 2, np.eye(1) * 4)
+    cons = Constraints(min_size=1, pi_order=True)
+    res = fit_minlp(problem, constraints=cons, backend="scip", time_limit_s=5, warm_start="em")
+    assert res.status == "error"
+    assert res.lower_bound == -7.0
+    assert res.objective == pytest.approx(profiled_objective(y, res.labels, 2, problem.precision))
+    assert any("died (signal 6)" in n for n in res.extra["notes"])
+    assert res.trace and res.trace[0][2] == -7.0

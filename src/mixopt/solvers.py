@@ -14,6 +14,7 @@ import logging
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
@@ -60,11 +61,15 @@ class TraceRecorder:
     """Collects (time, incumbent, bound) rows, thinned to one row per ``min_interval`` seconds
     unless the incumbent improves (first and last rows are always kept)."""
 
-    def __init__(self, min_interval: float = 0.05) -> None:
+    def __init__(self, min_interval: float = 0.05,
+                 sink: Callable[[TraceRow], None] | None = None) -> None:
         self.rows: list[TraceRow] = []
         self.min_interval = min_interval
+        self.sink = sink  # also called with every new row (streams the trace out of a process)
 
     def add(self, t: float, incumbent: float | None, bound: float | None) -> None:
+        if self.sink is not None:
+            self.sink((t, incumbent, bound))
         if self.rows:
             t0, inc0, b0 = self.rows[-1]
             if inc0 == incumbent and b0 == bound:
@@ -194,6 +199,7 @@ def _solve_contrib(
     rel_gap: float,
     stream: TextIO | None = None,
     warmstart: bool = False,
+    on_trace: Callable[[TraceRow], None] | None = None,
 ) -> SolveOutcome:
     """Solve with Pyomo's ``pyomo.contrib.solver`` interfaces (SCIP, Gurobi).
 
@@ -205,7 +211,7 @@ def _solve_contrib(
     else:
         name = "gurobi_direct_minlp" if nonlinear else "gurobi_persistent"
     solver = SolverFactory(name)
-    recorder = TraceRecorder()
+    recorder = TraceRecorder(sink=on_trace)
     notes: list[str] = []
     options: dict[str, Any] = {"time_limit": time_limit, "rel_gap": rel_gap}
     if backend == "scip":
@@ -245,6 +251,82 @@ def _solve_contrib(
         log_text=text)
 
 
+def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float, threads: int,
+                    rel_gap: float, stream: TextIO | None, warmstart: bool) -> SolveOutcome:
+    """SCIP in a forked child process, so that a solver crash (SCIP 10 can abort in its cut loop)
+    loses nothing: the trace is streamed to the parent, and a crash returns status ``error``
+    with the last incumbent value and dual bound (the model keeps its start values)."""
+    import multiprocessing as mp
+    import os
+    import traceback
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            out = _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap, stream,
+                                 warmstart, on_trace=lambda row: send.send(("trace", row)))
+            values = ({v.name: v.value for v in model.component_data_objects(pyo.Var)}
+                      if out.has_solution else {})
+            send.send(("done", out, values))
+        except BaseException as exc:  # noqa: BLE001 (reported to the parent)
+            send.send(("exception", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        finally:
+            send.close()
+            if stream is not None:
+                stream.flush()
+            os._exit(0)
+
+    t0 = time.perf_counter()
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+    recorder, result = TraceRecorder(), None
+    while True:
+        try:
+            if not recv.poll(0.2):
+                if not proc.is_alive() and not recv.poll(0):
+                    break
+                continue
+            msg = recv.recv()
+        except EOFError:
+            break
+        if msg[0] == "trace":
+            recorder.add(*msg[1])
+        else:
+            result = msg
+    proc.join()
+    if result is not None and result[0] == "done":
+        out, values = result[1], result[2]
+        for name, value in values.items():
+            model.find_component(name).value = value
+        return out
+    if result is not None:
+        raise RuntimeError(f"SCIP failed: {result[1]}\n{result[2]}")
+    wall = time.perf_counter() - t0
+    code = proc.exitcode
+    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    last = recorder.rows[-1] if recorder.rows else (wall, None, None)
+    log.error("SCIP process died (%s) after %.0f s", how, wall)
+    return SolveOutcome(
+        status="error", has_solution=False, upper_bound=last[1], lower_bound=last[2],
+        backend="scip", version=_scip_version(), options={"time_limit": time_limit,
+                                                          "rel_gap": rel_gap, "threads": 1},
+        wall_time_s=wall, trace=recorder.rows,
+        notes=[f"SCIP's process died ({how}) after {wall:.0f} s; the last incumbent value "
+               f"{last[1]} and dual bound {last[2]} come from its streamed trace"])
+
+
+def _scip_version() -> str:
+    try:
+        from pyscipopt import Model
+
+        return str(Model().version())
+    except Exception:  # noqa: BLE001 (version is informational)
+        return "unknown"
+
+
 def _solve_baron(model: pyo.ConcreteModel, time_limit: float, rel_gap: float) -> SolveOutcome:
     """Solve with the BARON executable through Pyomo's shell interface."""
     solver = pyo.SolverFactory("baron")
@@ -274,6 +356,7 @@ def solve(
     fallback: bool = True,
     stream: TextIO | None = None,
     warmstart: bool = False,
+    isolate: bool = True,
 ) -> SolveOutcome:
     """Solve ``model`` with ``backend`` (``auto``, ``scip``, ``gurobi`` or ``baron``).
 
@@ -281,6 +364,7 @@ def solve(
     quadratic (MIQP). With ``fallback``, a Gurobi size-limit license error re-solves with SCIP and
     says so in the notes. The solver's progress log is copied to ``stream`` as it runs.
     ``warmstart`` gives the current integer values as a start (SCIP, Gurobi; BARON ignores it).
+    ``isolate`` runs SCIP in a child process so that a solver crash is reported, not fatal.
     """
     chosen, notes = resolve_backend(backend)
     if time_limit <= 0:
@@ -289,15 +373,21 @@ def solve(
         out = _solve_baron(model, time_limit, rel_gap)
     else:
         try:
-            out = _solve_contrib(model, chosen, nonlinear, time_limit, threads, rel_gap, stream,
-                                 warmstart)
+            if chosen == "scip" and isolate:
+                out = _solve_isolated(model, nonlinear, time_limit, threads, rel_gap, stream,
+                                      warmstart)
+            else:
+                out = _solve_contrib(model, chosen, nonlinear, time_limit, threads, rel_gap,
+                                     stream, warmstart)
         except Exception as exc:
             if chosen == "gurobi" and fallback and _is_size_limit(exc):
                 notes.append("Gurobi's size-limited license cannot hold this model; "
                              "solved with SCIP instead")
                 log.warning(notes[-1])
-                out = _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap,
-                                     stream, warmstart)
+                out = (_solve_isolated(model, nonlinear, time_limit, threads, rel_gap, stream,
+                                       warmstart) if isolate else
+                       _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap,
+                                      stream, warmstart))
             else:
                 raise
     out.notes = notes + out.notes
