@@ -25,7 +25,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -334,6 +334,14 @@ class MixSimResult:
     attempts: int
 
 
+def _overlap_fields(om: NDArray[np.float64], c: float, attempt: int) -> dict[str, Any]:
+    """The overlap summary fields of a result; ``c`` is NaN when the search failed."""
+    summ = summarize_omega(om)
+    return {"omega_map": om, "bar_omega": summ.bar_omega, "max_omega": summ.max_omega,
+            "std_omega": summ.std_omega, "rc_max": summ.rc_max, "fail": math.isnan(c),
+            "c": c, "attempts": attempt}
+
+
 def _targets(
     bar_omega: float | None, max_omega: float | None, std_omega: float | None
 ) -> tuple[str, float]:
@@ -441,13 +449,9 @@ def mixsim(
         found = _search(pars, kind, target, tol[0], cutoff=1e5)
         if found is not None:
             c, om = found
-            summ = summarize_omega(om)
-            return MixSimResult(pi, mu, c * s, om, summ.bar_omega, summ.max_omega,
-                                summ.std_omega, summ.rc_max, False, c, attempt)
-        om = omega_map(pars)
-        summ = summarize_omega(om)
-        last = MixSimResult(pi, mu, s, om, summ.bar_omega, summ.max_omega, summ.std_omega,
-                            summ.rc_max, True, math.nan, attempt)
+            return MixSimResult(pi=pi, mu=mu, S=c * s, **_overlap_fields(om, c, attempt))
+        last = MixSimResult(pi=pi, mu=mu, S=s,
+                            **_overlap_fields(omega_map(pars), math.nan, attempt))
     _fail(f"MixSim: no mixture with {kind}_omega = {target} found in {res_n} attempts "
           "(target unreachable for these settings?)", on_fail)
     assert last is not None
@@ -539,21 +543,11 @@ class BetaDistrib:
 
 
 @dataclass(frozen=True)
-class MixSimRegResult:
-    """Output of :func:`mixsimreg` (spec 8.1): beta is p x k, S the k error variances."""
+class MixSimRegResult(MixSimResult):
+    """Output of :func:`mixsimreg` (spec 8.1): the MixSim fields (mu: the k means of y, S: the k
+    error variances) plus beta (p x k) and the distributions of X and beta."""
 
-    pi: NDArray[np.float64]
     beta: NDArray[np.float64]
-    S: NDArray[np.float64]
-    mu: NDArray[np.float64]
-    omega_map: NDArray[np.float64]
-    bar_omega: float
-    max_omega: float
-    std_omega: float
-    rc_max: tuple[int, int]
-    fail: bool
-    c: float
-    attempts: int
     xdistrib: XDistrib
     betadistrib: BetaDistrib | None
 
@@ -619,15 +613,11 @@ def mixsimreg(
         found = _search(pars, kind, target, tol[0], cutoff=1e10)
         if found is not None:
             c, om = found
-            summ = summarize_omega(om)
-            return MixSimRegResult(pi, beta, c * s2, mu, om, summ.bar_omega, summ.max_omega,
-                                   summ.std_omega, summ.rc_max, False, c, attempt, xd,
-                                   betadistrib)
-        om = omega_map(pars)
-        summ = summarize_omega(om)
-        last = MixSimRegResult(pi, beta, s2, mu, om, summ.bar_omega, summ.max_omega,
-                               summ.std_omega, summ.rc_max, True, math.nan, attempt, xd,
-                               betadistrib)
+            return MixSimRegResult(pi=pi, mu=mu, S=c * s2, beta=beta, xdistrib=xd,
+                                   betadistrib=betadistrib, **_overlap_fields(om, c, attempt))
+        last = MixSimRegResult(pi=pi, mu=mu, S=s2, beta=beta, xdistrib=xd,
+                               betadistrib=betadistrib,
+                               **_overlap_fields(omega_map(pars), math.nan, attempt))
     _fail(f"MixSimreg: no mixture with {kind}_omega = {target} found in {res_n} attempts "
           "(target unreachable for these settings?)", on_fail)
     if last is None:
