@@ -342,6 +342,25 @@ def _overlap_fields(om: NDArray[np.float64], c: float, attempt: int) -> dict[str
             "c": c, "attempts": attempt}
 
 
+def _check_search_options(
+    k: int, kind: str, restrfactor: float | None, res_n: int, tol: tuple[float, float],
+    on_fail: str, pi_low: float, seed: int | np.random.Generator,
+) -> np.random.Generator:
+    """Checks shared by MixSim and MixSimReg; returns the random generator for ``seed``."""
+    if kind == "std" and k < 3:
+        raise ValueError("std_omega needs k >= 3")
+    if restrfactor is not None and not restrfactor >= 1:
+        raise ValueError("restrfactor must be >= 1")
+    if res_n < 1:
+        raise ValueError("res_n must be >= 1")
+    _check_tol(tol)
+    if on_fail not in ("raise", "return"):
+        raise ValueError("on_fail must be 'raise' or 'return'")
+    if not 0 <= pi_low <= 1.0 / k + 1e-15:
+        raise ValueError(f"pi_low must be in [0, 1/k] = [0, {1.0 / k:.6g}], got {pi_low}")
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
 def _targets(
     bar_omega: float | None, max_omega: float | None, std_omega: float | None
 ) -> tuple[str, float]:
@@ -418,22 +437,11 @@ def mixsim(
     if not (isinstance(p, int | np.integer) and p >= 1):
         raise ValueError("p must be an integer >= 1")
     kind, target = _targets(bar_omega, max_omega, std_omega)
-    if kind == "std" and k < 3:
-        raise ValueError("std_omega needs k >= 3")
     if not 0 < ecc <= 1:
         raise ValueError("ecc must be in (0, 1]")
-    if restrfactor is not None and not restrfactor >= 1:
-        raise ValueError("restrfactor must be >= 1")
     if not (len(interval) == 2 and interval[0] < interval[1]):
         raise ValueError("interval must be (low, high) with low < high")
-    if res_n < 1:
-        raise ValueError("res_n must be >= 1")
-    _check_tol(tol)
-    if on_fail not in ("raise", "return"):
-        raise ValueError("on_fail must be 'raise' or 'return'")
-    if not 0 <= pi_low <= 1.0 / k + 1e-15:
-        raise ValueError(f"pi_low must be in [0, 1/k] = [0, {1.0 / k:.6g}], got {pi_low}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _check_search_options(k, kind, restrfactor, res_n, tol, on_fail, pi_low, seed)
 
     last: MixSimResult | None = None
     for attempt in range(1, res_n + 1):
@@ -582,21 +590,10 @@ def mixsimreg(
     if not (isinstance(p, int | np.integer) and p >= 1):
         raise ValueError("p must be an integer >= 1")
     kind, target = _targets(bar_omega, max_omega, std_omega)
-    if kind == "std" and k < 3:
-        raise ValueError("std_omega needs k >= 3")
-    if restrfactor is not None and not restrfactor >= 1:
-        raise ValueError("restrfactor must be >= 1")
-    if res_n < 1:
-        raise ValueError("res_n must be >= 1")
-    _check_tol(tol)
-    if on_fail not in ("raise", "return"):
-        raise ValueError("on_fail must be 'raise' or 'return'")
-    if not 0 <= pi_low <= 1.0 / k + 1e-15:
-        raise ValueError(f"pi_low must be in [0, 1/k] = [0, {1.0 / k:.6g}], got {pi_low}")
+    rng = _check_search_options(k, kind, restrfactor, res_n, tol, on_fail, pi_low, seed)
     xd = xdistrib if xdistrib is not None else XDistrib()
     bar_x = xd.means(p, k)
     xd = replace(xd, bar_x=bar_x)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
     last: MixSimRegResult | None = None
     for attempt in range(1, res_n + 1):
