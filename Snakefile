@@ -17,6 +17,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/flaherty.smk"
 include: "workflow/rules/pam50.smk"
+include: "workflow/rules/fois_ch1.smk"
 
 
 rule all:
@@ -29,3 +30,4 @@ rule all:
         rules.flaherty_pam50.input,
         rules.flaherty_em_restarts.output,
         rules.flaherty_bandi_accuracy.output,
+        rules.fois_ch1.input,

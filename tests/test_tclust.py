@@ -14,7 +14,7 @@ from mixopt.methods.tclust import (
     restrict,
     tclust_objective,
 )
-from mixopt.simulate import GPCM, mixsim, simdataset
+from mixopt.simulate import GPCM, mixsim, restr_sigma_gpcm, simdataset
 
 MODES = ("gpcm", "eigen")
 
@@ -155,3 +155,10 @@ def test_random_labels() -> None:
     assert lab.min() == 0 and lab.max() == 3 and np.all(np.bincount(lab) > 200)
     m = random_labels(150, 3, seed=42, matlab_compatible=True)
     assert np.array_equal(m, np.floor(np.random.RandomState(42).random_sample(150) * 3))
+
+
+def test_gpcm_restriction_of_a_singular_covariance_gives_identity() -> None:
+    """A zero-volume Sigma_j makes FSDA's shapes NaN, and restrSigmaGPCM then returns I."""
+    s = np.stack([np.diag([1.0, 2.0, 3.0]), np.zeros((3, 3))])
+    out = restr_sigma_gpcm(s, [0.5, 0.5], GPCM(shw=10.0, shb=50.0, cdet=100.0))
+    np.testing.assert_array_equal(out, np.repeat(np.eye(3)[None], 2, axis=0))

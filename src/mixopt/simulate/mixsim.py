@@ -232,7 +232,10 @@ def restr_sigma_gpcm(s: NDArray, weights: ArrayLike, model: GPCM) -> NDArray:
         if model.shw == 1:
             gam = np.ones((v, k))
         else:
-            gam = diag / vol[None, :]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gam = diag / vol[None, :]
+            if not np.all(np.isfinite(gam)):  # a singular Sigma_j (zero volume): NaN shapes,
+                return np.repeat(np.eye(v)[None], k, axis=0)  # which FSDA turns into I (5.1 3)
             for j in range(k):
                 col = gam[:, j]
                 if col.min() <= 0 or col.max() / col.min() > model.shw:

@@ -1,0 +1,1 @@
+"""Fois thesis studies: Chapter 1 (bclust vs tclust, random and oracle on MixSim and real data)."""
