@@ -69,3 +69,38 @@ def test_cluster_contradictory_constraints_fail_before_solving(points, tmp_path,
                  "--sigma", "0.5", "--constraints", str(cons), "--out", str(out)]) == 2
     assert "cannot_link" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.fixture
+def points2d(tmp_path):
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 1, (25, 2)), rng.normal(6, 1, (25, 2)) * [1, 2]])
+    lines = ["x1,x2,label"] + [f"{float(a)!r},{float(b)!r},{'a' if i < 25 else 'b'}"
+                               for i, (a, b) in enumerate(X)]
+    path = tmp_path / "points2d.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("mode", ["likelihood", "thesis"])
+def test_bclust_on_own_data(points2d, tmp_path, mode):
+    out = tmp_path / "b.json"
+    assert main(["bclust", "--data", str(points2d), "--k", "2", "--mode", mode, "--nsamp", "20",
+                 "--out", str(out)]) == 0
+    rec = read_record(out)
+    assert rec["method"] == ("bclust_lik" if mode == "likelihood" else "bclust")
+    assert rec["metrics"]["ari"] == 1.0 and rec["extra"]["start_from"].startswith("tclust")
+
+
+def test_bclust_from_start_labels_and_bad_start(points2d, tmp_path, capsys):
+    start = tmp_path / "start.txt"
+    start.write_text("\n".join(["0"] * 49 + ["1"]) + "\n")
+    out = tmp_path / "b.json"
+    assert main(["bclust", "--data", str(points2d), "--k", "2", "--start-labels", str(start),
+                 "--out", str(out)]) == 0
+    rec = read_record(out)
+    assert rec["status"] == "error" and ">= 2 points" in rec["notes"][0]
+    start.write_text("\n".join(["0"] * 25 + ["1"] * 25) + "\n")
+    assert main(["bclust", "--data", str(points2d), "--k", "2", "--start-labels", str(start),
+                 "--out", str(out)]) == 0
+    assert read_record(out)["provenance"]["inputs"][1]["path"] == str(start)

@@ -39,9 +39,9 @@ def format_audit(cell: dict[str, Any]) -> str:
     """Human-readable report of one audited cell."""
     out = [
         f"artifact  {cell['artifact']} (profile {cell['profile']})",
-        f"value     {cell['value']!r}   published {cell['published']!r}",
-        f"rule      {cell['rule']}",
-        f"selected  {cell['selected']}",
+        f"value     {cell.get('value')!r}   published {cell.get('published')!r}",
+        f"rule      {cell.get('rule')}",
+        f"selected  {cell.get('selected') or 'all records below (aggregated)'}",
         f"records   {len(cell['loaded'])}",
     ]
     for rec in cell["loaded"]:

@@ -84,6 +84,38 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bclust(args: argparse.Namespace) -> int:
+    from mixopt.data.dataset import Dataset, read_points_csv
+    from mixopt.fois.ch1_job import Ch1Spec, run_ch1_on_dataset
+    from mixopt.methods.tclust import fit_tclust
+
+    x, labels, features, label_names = read_points_csv(args.data)
+    ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
+                 label_names=label_names, meta={})
+    inputs = [Path(args.data)]
+    if args.start_labels:
+        start = np.loadtxt(args.start_labels, dtype=np.int64, ndmin=1)
+        inputs.append(Path(args.start_labels))
+        start_from = f"labels in {args.start_labels}"
+    else:
+        start = fit_tclust(x, args.k, args.r2, nsamp=args.nsamp, seed=args.seed).labels
+        start_from = f"tclust (nsamp {args.nsamp}, seed {args.seed})"
+    method = "bclust" if args.mode == "thesis" else "bclust_lik"
+    options = {"solver": args.solver, "n_candidates": args.candidates,
+               "time_limit_s": args.time_limit}
+    spec = Ch1Spec(study="cli", dataset=ds.name, method=method, seed=args.seed, r2=args.r2,
+                   options=options, k=args.k)
+    rec = run_ch1_on_dataset(spec, ds, inputs, args.out, start,
+                             extra={"start_from": start_from})
+    lik = rec["metrics"]["obj_likelihood"]
+    print(f"bclust ({args.mode} mode) on {args.data}: status {rec['status']}, "
+          f"-log-likelihood {lik}, thesis Obj {rec['objective']}, "
+          f"sizes {rec['extra']['cluster_sizes']} -> {args.out}")
+    for note in rec.get("notes", []):
+        print(f"note: {note}")
+    return 0
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from mixopt.audit import audit_cell, format_audit
     from mixopt.report.sources import read_sources
@@ -148,6 +180,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="record JSON to write")
     c.set_defaults(func=_cmd_cluster)
 
+    b = sub.add_parser("bclust", help="bclust (Fois thesis Ch. 1) on your own CSV data")
+    b.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
+    b.add_argument("--k", type=int, required=True)
+    b.add_argument("--r2", type=float, default=10.0,
+                   help="max eigenvalue ratio of each cluster covariance (thesis r^2)")
+    b.add_argument("--mode", choices=["likelihood", "thesis"], default="likelihood",
+                   help="likelihood: Gaussian classification likelihood (closed form, fast); "
+                        "thesis: the objective of the thesis' code (cvxpy)")
+    b.add_argument("--start-labels", default=None,
+                   help="file of 0-based start labels, one per line (default: run tclust)")
+    b.add_argument("--nsamp", type=int, default=300, help="tclust random starts")
+    b.add_argument("--candidates", type=int, default=None, help="h (default floor(n/10))")
+    b.add_argument("--solver", default="CLARABEL", help="cvxpy solver in thesis mode")
+    b.add_argument("--time-limit", type=float, default=None, help="seconds")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--out", required=True, help="record JSON to write")
+    b.set_defaults(func=_cmd_bclust)
+
     a = sub.add_parser("audit", help="records and provenance behind a table cell")
     a.add_argument("artifact", help="table CSV, e.g. tables/flaherty_table2.csv")
     a.add_argument("--row", default=None, help="row id, e.g. iris1d:neg_log_map")
@@ -162,12 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mixopt`` command."""
+    from mixopt.methods.bclust_objective import BclustSolverError
     from mixopt.solvers import SolverUnavailableError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, KeyError, FileNotFoundError, SolverUnavailableError) as exc:
+    except (ValueError, KeyError, FileNotFoundError, SolverUnavailableError,
+            BclustSolverError) as exc:
         print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -53,6 +53,7 @@ class Ch1Spec:
     seed: int
     r2: float
     options: dict[str, Any] = field(default_factory=dict)
+    k: int | None = None  # None: the data set's number of classes
 
     def __post_init__(self) -> None:
         if self.method not in CH1_METHODS:
@@ -154,15 +155,27 @@ def evaluate(ds: Dataset, labels: np.ndarray, k: int, r2: float,
 def run_ch1_job(spec: Ch1Spec, data_csv: str | Path, out: str | Path,
                 start_record: str | Path | None = None, config_hash: str | None = None,
                 rule: str | None = None) -> dict[str, Any]:
-    """Run ``spec`` on the data set ``data_csv`` and write its record to ``out``."""
+    """Run ``spec`` on the data set ``data_csv`` and write its record to ``out``.
+
+    ``start_record``: the tclust record whose labels bclust starts from."""
     csv = Path(data_csv)
     ds = read_dataset(csv)
-    k = ds.K
     inputs = [csv, csv.with_suffix(".json")]
     start = None
     if start_record is not None:
         start = np.asarray(read_record(start_record)["assignment"], dtype=np.int64)
         inputs.append(Path(start_record))
+    return run_ch1_on_dataset(spec, ds, inputs, out, start, config_hash=config_hash, rule=rule)
+
+
+def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str | Path,
+                       start: np.ndarray | None = None, config_hash: str | None = None,
+                       rule: str | None = None,
+                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run ``spec`` on ``ds`` (read from ``inputs``) and write its record to ``out``."""
+    k = spec.k if spec.k is not None else ds.K
+    if k < 2:
+        raise ValueError(f"need k >= 2 clusters, got {k} (give k for unlabelled data)")
     t_start = provenance.now_utc()
     solver = str(spec.options.get("solver", "CLARABEL")).upper()
     try:
@@ -195,7 +208,8 @@ def run_ch1_job(spec: Ch1Spec, data_csv: str | Path, out: str | Path,
         "wall_time_s": res.time_s, "cpu_time_s": res.cpu_s,
         "solver": {"options": spec.options, **res.solver},
         "trace": res.trace, "notes": notes,
-        "extra": {**res.extra, "evaluation_time_s": t_eval, "cluster_sizes": sizes.tolist(),
+        "extra": {**res.extra, **(extra or {}), "evaluation_time_s": t_eval,
+                  "cluster_sizes": sizes.tolist(),
                   "objective_definition": "thesis Obj (bclustEvalObjective): non-squared norm, "
                                           "log(2 pi) per point"},
         "provenance": provenance.collect(inputs=inputs, config_hash=config_hash,
