@@ -18,6 +18,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/flaherty.smk"
 include: "workflow/rules/pam50.smk"
 include: "workflow/rules/fois_ch1.smk"
+include: "workflow/rules/fois_ch23.smk"
 
 
 rule all:

@@ -70,3 +70,40 @@ def all_settings(base: dict[str, Any], scenarios: dict[str, dict[str, Any]]) -> 
             if s not in out:
                 out.append(s)
     return out
+
+
+_REG_NAME = re.compile(r"^reg_k(\d+)_p(\d+)_n(\d+)_omega([0-9.eE+-]+)$")
+
+
+@dataclass(frozen=True)
+class RegSetting:
+    """Clusterwise-regression setting of thesis Chapters 2-3 (Secs. 2.3.3, 3.2.2): k lines, p
+    coefficients including the intercept, n points, average overlap BarOmega, pi_low = 1/(3k)."""
+
+    k: int
+    p: int
+    n: int
+    bar_omega: float
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.p < 1:
+            raise ValueError(f"need k >= 1 and p >= 1, got k = {self.k}, p = {self.p}")
+        if self.n < self.k * (self.p + 1):
+            raise ValueError(f"n = {self.n} < k (p + 1) = {self.k * (self.p + 1)}")
+        if not 0 < self.bar_omega < 1:
+            raise ValueError(f"bar_omega must be in (0, 1), got {self.bar_omega}")
+
+    @property
+    def pi_low(self) -> float:
+        return 1.0 / (3 * self.k)
+
+    @property
+    def name(self) -> str:
+        return f"reg_k{self.k}_p{self.p}_n{self.n}_omega{_num(self.bar_omega)}"
+
+    @classmethod
+    def from_name(cls, name: str) -> RegSetting:
+        m = _REG_NAME.match(name)
+        if not m:
+            raise ValueError(f"not a regression setting name: {name!r}")
+        return cls(int(m[1]), int(m[2]), int(m[3]), float(m[4]))
