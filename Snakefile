@@ -32,3 +32,4 @@ rule all:
         rules.flaherty_em_restarts.output,
         rules.flaherty_bandi_accuracy.output,
         rules.fois_ch1.input,
+        rules.fois_ch23.input,

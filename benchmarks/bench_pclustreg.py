@@ -13,6 +13,7 @@ sigma_min = half the smallest true noise sd.
 3. Time per node expansion: pclustreg with ``--nodes`` expansions, both variants.
 4. pclustreg with ``--node-limit`` expansions vs pclustreg with a wall time ``--wall`` seconds:
    log L^, expansions, time (oracle log L^ for reference).
+5. pclustreg (both variants, ``--node-limit``) vs tclustreg at equal wall time (log L^ reached).
 """
 
 from __future__ import annotations
@@ -109,6 +110,29 @@ def bench_limits(X: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int, sigma
               f"{r.n_expanded:6d}  time {r.time_s:7.2f} s  best open UB {r.best_ub_at_stop:10.2f}")
 
 
+def bench_equal_time(X: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int,
+                     sigma_min: float, node_limit: int, seed: int) -> None:
+    """pclustreg (both variants) with ``node_limit`` against tclustreg given the same wall time:
+    tclustreg's nsamp is doubled until one run takes at least pclustreg's time."""
+    from mixopt.methods.tclustreg import fit_tclustreg
+
+    print(f"5. equal wall time (oracle log L^ {loglik_hat(X, y, labels, k):.2f})")
+    for variant in ("chi2", "F"):
+        r = pclustreg(X, y, k, sigma_min=sigma_min, variant=variant, node_limit=node_limit,
+                      seed=seed)
+        nsamp, t = 50, 0.0
+        while True:
+            t0 = time.perf_counter()
+            tc = fit_tclustreg(X, y, k, nsamp=nsamp, seed=seed)
+            t = time.perf_counter() - t0
+            if t >= r.time_s or nsamp >= 200_000:
+                break
+            nsamp *= 2
+        print(f"   pclustreg ({variant}, node limit {node_limit}): log L^ {r.loglik:10.2f} in "
+              f"{r.time_s:6.2f} s | tclustreg nsamp {nsamp:6d}: log L^ {tc.loglik:10.2f} in "
+              f"{t:6.2f} s | difference {r.loglik - tc.loglik:+.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000)
@@ -130,6 +154,7 @@ def main() -> None:
     bench_nodes(X, y, args.k, sigma_min, args.nodes, args.seed)
     bench_limits(X, y, labels, args.k, sigma_min, args.node_limit, args.wall, args.variant,
                  args.seed)
+    bench_equal_time(X, y, labels, args.k, sigma_min, args.node_limit, args.seed)
 
 
 if __name__ == "__main__":

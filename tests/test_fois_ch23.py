@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from mixopt.data.dataset import read_dataset
-from mixopt.fois.ch23_job import Ch23Spec, parse_method_id, resolved_options, run_ch23_job
+from mixopt.fois.ch23_job import (
+    Ch23Spec,
+    parse_method_id,
+    resolved_options,
+    run_ch23_job,
+    true_sigma_min,
+)
 from mixopt.fois.settings import RegSetting
 from mixopt.fois.simulate_reg import regression_arrays, write_simulated_reg
 from mixopt.methods.tclustreg import loglik_hat
@@ -41,6 +47,20 @@ def test_method_ids() -> None:
     assert resolved_options("pclustreg1-ns3200", 10, {})["node_limit"] == 160
     assert resolved_options("pclustreg1-nl500", 4, {"s": 0.9}) == {"s": 0.9, "node_limit": 500}
     assert resolved_options("tclustreg-ns300", 4, {})["nsamp"] == 300
+    assert parse_method_id("pclustreg1-nl100-sigmatrue") == ("pclustreg1", None, 100)
+    assert resolved_options("pclustreg1-nl100-sigmatrue", 5, {"sigma_min": 1.0}) == {
+        "sigma_min": "true_min", "node_limit": 100}
+
+
+def test_true_sigma_min(tmp_path: Path) -> None:
+    ds = write_simulated_reg(SETTING, 4, tmp_path / "d.csv")
+    assert true_sigma_min(ds.meta) == pytest.approx(np.sqrt(min(ds.meta["simulation"]["S"])))
+    with pytest.raises(ValueError, match="simulated"):
+        true_sigma_min({})
+    rec = run_ch23_job(Ch23Spec("fois_ch23", SETTING, "pclustreg2-nl3-sigmatrue", 4, 2,
+                                {"sigma_min": 1.0}), tmp_path / "d.csv", tmp_path / "r.json")
+    assert rec["solver"]["options"]["sigma_min_resolved"] == pytest.approx(
+        true_sigma_min(ds.meta))
 
 
 def test_simulated_regression_data(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ rule fois_ch23_run:
         f"{RESULTS}/fois_ch23/{{dataset}}/{{method}}/seed{{seed}}.json",
     wildcard_constraints:
         dataset="|".join([re.escape(s) for s in CH23_SETTINGS] + [rf"{GIRDLES}-k\d+"]),
-        method=r"(tclustreg|pclustreg1|pclustreg2|oracle)(-ns\d+)?(-nl\d+)?",
+        method=r"(tclustreg|pclustreg1|pclustreg2|oracle)(-ns\d+)?(-nl\d+)?(-sigmatrue)?",
         seed=r"\d+",
     params:
         spec=ch23_spec,

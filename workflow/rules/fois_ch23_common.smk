@@ -8,6 +8,7 @@ CH23_REPS = list(range(1, CH23_P["replications"] + 1))
 GIRDLES_SEEDS = list(range(1, CH23_P["girdles_seeds"] + 1))
 REG_DIR = "data/simulated/fois_ch23"
 GIRDLES = CH23["girdles"]["dataset"]
+NAMES = {"time_s": "computation time", "loglik": "log L-hat", "ari": "ARI"}
 
 
 def reg_setting(k, p):
@@ -18,15 +19,21 @@ def ch23_record(dataset, method, seed):
     return f"{RESULTS}/fois_ch23/{dataset}/{method}/seed{seed}.json"
 
 
+def plotted_name(method_id):
+    """Name of a method id in the figures: its base, `_sigmatrue` with the true sigma_min."""
+    base = method_id.split("-")[0]
+    return f"{base}_sigmatrue" if method_id.endswith("-sigmatrue") else base
+
+
 def ch23_figures():
     """Figure name -> what it plots: quantity, plot kind, groups, methods and member records."""
     figs = {}
     f2 = CH23["fig2"]
     setting = reg_setting(f2["k"], f2["p"])
     group = f"k = {f2['k']}, p = {f2['p']}"
-    members = [{"path": ch23_record(setting, m, it), "group": group, "method": m.split("-")[0]}
+    members = [{"path": ch23_record(setting, m, it), "group": group, "method": plotted_name(m)}
                for m in f2["methods"] for it in CH23_REPS]
-    bases = [m.split("-")[0] for m in f2["methods"]]
+    bases = [plotted_name(m) for m in f2["methods"]]
     common = {"members": members, "groups": [group], "group_label": "setting", "kind": "box"}
     figs["fig2_1"] = {**common, "quantity": "loglik", "methods": bases,
                       "title": f"Fig. 2.1: log L-hat, {setting}"}
@@ -41,20 +48,25 @@ def ch23_figures():
             p = v if vary == "p" else sc["p"]
             nsamp = v if vary == "nsamp" else sc["nsamp"]
             setting = reg_setting(k, p)
-            for base in ("pclustreg1", "pclustreg2", "tclustreg", "oracle"):
-                method = base if base == "oracle" else f"{base}-ns{nsamp}"
-                members += [{"path": ch23_record(setting, method, it), "group": v,
-                             "method": base} for it in CH23_REPS]
+            ids = [f"pclustreg1-ns{nsamp}", f"pclustreg2-ns{nsamp}", f"tclustreg-ns{nsamp}",
+                   "oracle"]
+            if sc.get("sigma_true", False):
+                ids += [f"pclustreg1-ns{nsamp}-sigmatrue", f"pclustreg2-ns{nsamp}-sigmatrue"]
+            members += [{"path": ch23_record(setting, m, it), "group": v,
+                         "method": plotted_name(m)} for m in ids for it in CH23_REPS]
         fixed = ", ".join(f"{key} = {sc[key]}" for key in ("k", "p", "nsamp") if key in sc)
         label = "NS (nsamp)" if vary == "nsamp" else vary
-        methods = ["pclustreg1", "pclustreg2", "tclustreg"]
+        methods = ["pclustreg1", "pclustreg2"]
+        if sc.get("sigma_true", False):
+            methods += ["pclustreg1_sigmatrue", "pclustreg2_sigmatrue"]
+        methods.append("tclustreg")
         for fig, quantity, meth in zip(
                 sc["figures"], ("time_s", "loglik", "ari"),
                 (methods, methods + ["oracle"], methods), strict=True):
             figs[fig] = {"members": members, "groups": values, "group_label": label,
                          "kind": "violin", "quantity": quantity, "methods": meth,
-                         "title": f"Fig. {fig[3:].replace('_', '.')}: {quantity} as {label} "
-                                  f"varies ({fixed}, n = {CH23['simulation']['n']})"}
+                         "title": f"Fig. {fig[3:].replace('_', '.')}: {NAMES[quantity]} as "
+                                  f"{label} varies ({fixed}, n = {CH23['simulation']['n']})"}
     for k, (fig_ll, fig_t) in CH23["girdles"]["figures"].items():
         members = []
         for name, sc in CH23["girdles"]["scenarios"].items():

@@ -7,8 +7,10 @@ Methods (Secs. 2.3.1, 3.2.1, 3.3):
 * ``pclustreg2``: pclustreg with the F bound (Ch. 3);
 * ``oracle``: the true labels.
 
-A method id may carry the number of starts, e.g. ``tclustreg-ns3200`` (the nsamp scenario); the
-workflow passes the resolved options. Every record's ``objective`` is log L̂ of its labels (the
+A method id may carry the number of starts (``tclustreg-ns3200``; for pclustreg the node limit
+nsamp / (2k)), a node limit (``pclustreg1-nl100``) and ``-sigmatrue``: sigma_min = the smallest
+true error sd of the simulated data set (a valid underestimate, as the bound requires), instead
+of the configured value (the thesis' 1). Every record's ``objective`` is log L̂ of its labels (the
 thesis' objective, Sec. 2.1; higher is better), ``metrics.ari`` the ARI against the true labels
 when they are known.
 """
@@ -30,7 +32,8 @@ from mixopt.methods.baselines import adjusted_rand_index
 from mixopt.records import record_id, write_record
 
 CH23_METHODS = ("tclustreg", "pclustreg1", "pclustreg2", "oracle")
-_METHOD_ID = re.compile(r"^(tclustreg|pclustreg1|pclustreg2|oracle)(?:-ns(\d+))?(?:-nl(\d+))?$")
+_METHOD_ID = re.compile(
+    r"^(tclustreg|pclustreg1|pclustreg2|oracle)(?:-ns(\d+))?(?:-nl(\d+))?(-sigmatrue)?$")
 
 
 def parse_method_id(method_id: str) -> tuple[str, int | None, int | None]:
@@ -40,14 +43,25 @@ def parse_method_id(method_id: str) -> tuple[str, int | None, int | None]:
     m = _METHOD_ID.match(method_id)
     if not m:
         raise ValueError(f"unknown Chapter 2-3 method {method_id!r}; one of {CH23_METHODS}, "
-                         "optionally with -ns<nsamp> and/or -nl<node limit>")
+                         "optionally with -ns<nsamp>, -nl<node limit>, -sigmatrue")
     return m[1], None if m[2] is None else int(m[2]), None if m[3] is None else int(m[3])
+
+
+def true_sigma_min(meta: dict[str, Any]) -> float:
+    """The smallest true error sd of a simulated data set: min_j sqrt(S_j) (MixSimreg)."""
+    try:
+        return float(np.sqrt(np.min(meta["simulation"]["S"])))
+    except KeyError:
+        raise ValueError("sigma_min 'true_min' needs a simulated data set (its true "
+                         "variances); give a number instead") from None
 
 
 def resolved_options(method_id: str, k: int, options: dict[str, Any]) -> dict[str, Any]:
     """Options of a run: ``options`` with nsamp / node_limit from the method id."""
     base, nsamp, node_limit = parse_method_id(method_id)
     out = dict(options)
+    if method_id.endswith("-sigmatrue"):
+        out["sigma_min"] = "true_min"
     if base == "tclustreg" and nsamp is not None:
         out["nsamp"] = nsamp
     if base.startswith("pclustreg"):
@@ -97,7 +111,7 @@ def run_regression_method(base: str, X: np.ndarray, y: np.ndarray, k: int, seed:
     res = pclustreg(
         X, y, k, variant=variant, s=float(options.get("s", 0.999)),
         n_min=p + 1 if n_min is None else int(n_min),
-        sigma_min=float(options.get("sigma_min", 1.0)),
+        sigma_min=float(options.get("sigma_min_resolved", options.get("sigma_min", 1.0))),
         node_limit=options.get("node_limit"), restarts=int(options.get("restarts", 1)),
         seed=seed, time_limit_s=options.get("time_limit_s"),
         f_dof_scaling=bool(options.get("f_dof_scaling", False)))
@@ -120,6 +134,8 @@ def run_ch23_job(spec: Ch23Spec, data_csv: str | Path, out: str | Path,
     truth = None if ds.labels is None or np.any(ds.labels < 0) else ds.labels
     base = parse_method_id(spec.method)[0]
     options = resolved_options(spec.method, spec.k, spec.options)
+    if options.get("sigma_min") == "true_min" and base.startswith("pclustreg"):
+        options["sigma_min_resolved"] = true_sigma_min(ds.meta)
     t_start = provenance.now_utc()
     w0, c0 = time.perf_counter(), time.process_time()
     labels, status, extra, solver = run_regression_method(base, X, y, spec.k, spec.seed,

@@ -22,10 +22,13 @@ from mixopt.io import atomic_path, atomic_write_text  # noqa: E402
 from mixopt.report.sources import cell_key, write_sources  # noqa: E402
 
 LABELS = {"pclustreg1": "pclustreg1 (chi-square)", "pclustreg2": "pclustreg2 (F)",
+          "pclustreg1_sigmatrue": "pclustreg1, true sigma_min",
+          "pclustreg2_sigmatrue": "pclustreg2, true sigma_min",
           "tclustreg": "tclustreg", "oracle": "oracle"}
-COLORS = {"pclustreg1": "tab:red", "pclustreg2": "tab:orange", "tclustreg": "tab:blue",
-          "oracle": "0.3"}
-QUANTITIES = {"loglik": "log L̂ (higher is better)", "time_s": "time (s)", "ari": "ARI"}
+COLORS = {"pclustreg1": "tab:red", "pclustreg2": "tab:orange", "pclustreg1_sigmatrue": "tab:purple",
+          "pclustreg2_sigmatrue": "tab:green", "tclustreg": "tab:blue", "oracle": "0.3"}
+QUANTITIES = {"loglik": "log L̂ (higher is better)", "time_s": "time (s)", "ari": "ARI",
+              "loglik_minus_oracle": "log L̂ - log L̂(oracle), same data set"}
 
 
 def figure_frame(records: list[dict[str, Any]], members: list[dict[str, Any]]) -> pd.DataFrame:
@@ -53,10 +56,37 @@ def summary(frame: pd.DataFrame, quantity: str) -> pd.DataFrame:
     return out
 
 
+def with_oracle_difference(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add log L̂ - log L̂(oracle) of the same data set (group, seed); NaN without an oracle."""
+    oracle = frame[frame["method"] == "oracle"].set_index(["group", "seed"])["loglik"]
+    keys = pd.MultiIndex.from_frame(frame[["group", "seed"]])
+    ref = oracle.reindex(keys).to_numpy(dtype=float)
+    return frame.assign(loglik_minus_oracle=frame["loglik"].to_numpy(dtype=float) - ref)
+
+
 def plot_distribution(frame: pd.DataFrame, quantity: str, methods: list[str], groups: list[Any],
                       group_label: str, title: str, kind: str, png: str | Path) -> None:
-    """Box or violin plot of ``quantity`` per group (x) and method (side by side)."""
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) * max(1, len(methods)) / 2), 4.6))
+    """Box or violin plot of ``quantity`` per group (x) and method (side by side); log L̂ with an
+    oracle gets a second panel with the paired difference to the oracle."""
+    paired = quantity == "loglik" and "oracle" in methods
+    panels = [(quantity, methods)]
+    if paired:
+        panels.append(("loglik_minus_oracle", [m for m in methods if m != "oracle"]))
+    width_in = min(8.0, max(6.0, 1.2 * len(groups) * max(1, len(methods)) / 2))
+    fig, axes = plt.subplots(1, len(panels), figsize=(width_in * len(panels), 4.6), squeeze=False)
+    for ax, (q, meths) in zip(axes[0], panels, strict=True):
+        _draw(ax, frame, q, meths, groups, group_label, kind)
+    n_max = int(frame.groupby(["group", "method"]).size().max()) if not frame.empty else 0
+    fig.suptitle(f"{title}\n(dots: the {n_max} runs per box; ours, the thesis prints no numbers)",
+                 fontsize=10)
+    fig.tight_layout()
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, dpi=130, format="png")
+    plt.close(fig)
+
+
+def _draw(ax: Any, frame: pd.DataFrame, quantity: str, methods: list[str], groups: list[Any],
+          group_label: str, kind: str) -> None:
     width = 0.8 / len(methods)
     handles = []
     for m_i, method in enumerate(methods):
@@ -94,14 +124,9 @@ def plot_distribution(frame: pd.DataFrame, quantity: str, methods: list[str], gr
     if quantity == "time_s":
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
+    if quantity == "loglik_minus_oracle":
+        ax.axhline(0.0, color="black", lw=0.8)
     ax.legend(handles=handles, fontsize=8, loc="best")
-    n_max = int(frame.groupby(["group", "method"]).size().max()) if not frame.empty else 0
-    ax.set_title(f"{title}\n(dots: the {n_max} runs per box; ours, not the thesis' numbers)",
-                 fontsize=10)
-    fig.tight_layout()
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, dpi=130, format="png")
-    plt.close(fig)
 
 
 def write_figure(records: list[dict[str, Any]], members: list[dict[str, Any]], quantity: str,
@@ -109,10 +134,12 @@ def write_figure(records: list[dict[str, Any]], members: list[dict[str, Any]], q
                  artifact: str, png: str | Path, csv: str | Path, table_csv: str | Path,
                  profile: str) -> pd.DataFrame:
     """PNG + CSV beside it + the same CSV in tables/ + sources sidecar."""
-    frame = figure_frame(records, members)
+    frame = with_oracle_difference(figure_frame(records, members))
     frame = frame[frame["method"].isin(methods)]
     plot_distribution(frame, quantity, methods, groups, group_label, title, kind, png)
     cols = ["group", "method", "seed", "dataset", quantity, "status", "record"]
+    if quantity == "loglik" and "oracle" in methods:
+        cols.insert(5, "loglik_minus_oracle")
     text = frame[cols].rename(columns={"group": group_label}).to_csv(index=False,
                                                                       float_format="%.6g")
     atomic_write_text(csv, text)
