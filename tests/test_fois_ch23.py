@@ -126,3 +126,48 @@ def test_figure_from_records(ch23_records, tmp_path: Path) -> None:
     sources = json.loads((tmp_path / "f.sources.json").read_text())
     assert len(sources["cells"]["2|tclustreg"]["records"]) == 2
     assert (tmp_path / "f.png").stat().st_size > 5_000
+
+
+TEST_CONFIG = """
+studies:
+  fois_ch23:
+    pclustreg: {s: 0.999, sigma_min: 1.0, n_min: null, restarts: 1, f_dof_scaling: false}
+    simulation: {n: 80, bar_omega: 0.05}
+    fig2: {k: 2, p: 2, methods: [pclustreg1-nl5, pclustreg1-nl5-sigmatrue, tclustreg-ns50, oracle]}
+    fig3:
+      k: {figures: [fig3_1, fig3_2, fig3_3], values: [2], p: 2, nsamp: 40, sigma_true: true}
+      p: {figures: [fig3_4, fig3_5, fig3_6], values: [2], k: 2, nsamp: 40}
+      nsamp: {figures: [fig3_7, fig3_8, fig3_9], values: [40], k: 2, p: 2}
+    girdles:
+      dataset: girdles
+      figures: {3: [fig3_10, fig3_11], 4: [fig3_12, fig3_13]}
+      scenarios: {A: {node_limit: 5, nsamp: 30}}
+profiles:
+  quick:
+    seeds: [0]
+    time_limit_s: 3
+    threads: {minlp: 1}
+    fois_replications: 2
+    fois_ch23: {replications: 2, girdles_seeds: 1, fig3_values: {k: [2], p: [2], nsamp: [40]}}
+"""
+
+
+@pytest.mark.workflow
+def test_workflow_builds_chapter23_figures(tmp_path: Path, project_root: Path,
+                                           mirror: Path) -> None:
+    from test_workflow import make_workdir, snakemake
+
+    workdir = make_workdir(project_root, tmp_path / "wf")
+    (workdir / "config/test.yaml").write_text(TEST_CONFIG)
+    proc = snakemake(workdir, "fois_ch23", "--configfile", "config/config.yaml",
+                     "config/test.yaml", mirror=mirror)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    figs = ["fig2_1", "fig2_2"] + [f"fig3_{i}" for i in range(1, 14)]
+    for fig in figs:
+        assert (workdir / f"figures/fois_{fig}.png").stat().st_size > 5_000, fig
+        assert (workdir / f"tables/fois_{fig}.csv").exists(), fig
+    f21 = pd.read_csv(workdir / "tables/fois_fig2_1.csv")
+    assert set(f21["method"]) == {"pclustreg1", "pclustreg1_sigmatrue", "tclustreg", "oracle"}
+    assert (f21.groupby("method").size() == 2).all()
+    girdles = pd.read_csv(workdir / "tables/fois_fig3_12.csv")
+    assert set(girdles["method"]) == {"pclustreg1", "pclustreg2", "tclustreg"}

@@ -145,6 +145,11 @@ def _fmt_time(m: Any, sd: Any = None) -> str:
     return txt
 
 
+def _with_notes(lines: list[str], notes: list[str]) -> str:
+    """Markdown lines followed by a bulleted Notes section."""
+    return "\n".join([*lines, "", "Notes:", "", *(f"- {n}" for n in notes)]) + "\n"
+
+
 def scenario_markdown(df: pd.DataFrame, title: str, vary: str, profile: str,
                       notes: list[str]) -> str:
     """Markdown of a scenario table: ours and the thesis' values side by side."""
@@ -164,8 +169,7 @@ def scenario_markdown(df: pd.DataFrame, title: str, vary: str, profile: str,
             _fmt_time(r["time_mean_s"], r["time_sd_s"]),
             _fmt_time(r["thesis_time_mean_s"], r["thesis_time_sd_s"]),
             _fmt(r["obj_likelihood_mean"], r["obj_likelihood_sd"], 2)]) + " |")
-    lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+    return _with_notes(lines, notes)
 
 
 def scenario_notes(df: pd.DataFrame) -> list[str]:
@@ -274,8 +278,7 @@ def table1_5_markdown(df: pd.DataFrame, profile: str, notes: list[str]) -> str:
             "-" if r["thesis_ari"] is None or pd.isna(r["thesis_ari"]) else f"{r['thesis_ari']:g}",
             _fmt_time(r["time_s"]), _fmt_time(r["thesis_time_s"]),
             _fmt(r["obj_likelihood"], None, 2)]) + " |")
-    lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+    return _with_notes(lines, notes)
 
 
 def table1_5_notes(df: pd.DataFrame) -> list[str]:

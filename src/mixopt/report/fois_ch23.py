@@ -110,7 +110,7 @@ def _draw(ax: Any, frame: pd.DataFrame, quantity: str, methods: list[str], group
                     parts[key].set_color(color)
         else:
             bp = ax.boxplot(data, positions=pos, widths=width * 0.8, patch_artist=True,
-                            manage_ticks=False)
+                            manage_ticks=False, medianprops={"color": "black"})
             for box in bp["boxes"]:
                 box.set_facecolor(color)
                 box.set_alpha(0.45)
