@@ -19,6 +19,7 @@ include: "workflow/rules/flaherty.smk"
 include: "workflow/rules/pam50.smk"
 include: "workflow/rules/fois_ch1.smk"
 include: "workflow/rules/fois_ch23.smk"
+include: "workflow/rules/reports.smk"
 
 
 rule all:
@@ -33,3 +34,4 @@ rule all:
         rules.flaherty_bandi_accuracy.output,
         rules.fois_ch1.input,
         rules.fois_ch23.input,
+        rules.fidelity_report.output,
