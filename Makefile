@@ -6,7 +6,7 @@ VENV ?= .venv
 CORES ?= all
 BIN := $(VENV)/bin
 
-.PHONY: all test env lint dry-run paper clean
+.PHONY: all test test-slurm env lint dry-run paper clean
 
 env: $(VENV)/.installed
 
@@ -31,6 +31,10 @@ lint: env
 
 test: lint
 	$(BIN)/pytest
+
+# The workflow through SLURM on a one-node cluster started here (root; skips where it cannot).
+test-slurm: env
+	.ci/slurm-test
 
 clean:
 	rm -rf results logs tables figures reports data/processed .snakemake
