@@ -6,7 +6,7 @@ VENV ?= .venv
 CORES ?= all
 BIN := $(VENV)/bin
 
-.PHONY: all test test-slurm env lint dry-run paper clean
+.PHONY: all test test-slurm env lint dry-run paper report clean
 
 env: $(VENV)/.installed
 
@@ -21,6 +21,14 @@ all: env
 
 paper: env
 	$(BIN)/snakemake --cores $(CORES) --config profile=paper
+
+# reports/report.html: every artifact of `all` with its caption, in one self-contained file.
+# Brings the artifacts up to date first (nothing to do after `make all`; after `make paper`:
+# `make report PROFILE=paper`).
+PROFILE ?= quick
+report: env
+	$(BIN)/snakemake --cores $(CORES) --config profile=$(PROFILE)
+	$(BIN)/snakemake --report reports/report.html --config profile=$(PROFILE)
 
 dry-run: env
 	$(BIN)/snakemake -n --quiet

@@ -13,6 +13,11 @@ configfile: "config/config.yaml"
 validate(config, "config/schema.yaml")
 
 
+# `snakemake --report reports/report.html` (`make report`): one self-contained HTML with every
+# artifact of `all`, captions in workflow/report/.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/flaherty.smk"

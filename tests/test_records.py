@@ -79,3 +79,16 @@ def test_stable_view_drops_only_volatile_fields():
     assert stable_view(a) == stable_view(b)
     b["objective"] = 2.0
     assert stable_view(a) != stable_view(b)
+
+
+def test_atomic_writes_respect_the_umask(tmp_path):
+    import os
+
+    from mixopt.io import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644

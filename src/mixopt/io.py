@@ -36,6 +36,10 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():   # mkstemp creates 0600; give the file the usual umask mode
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp_path.chmod(0o666 & ~umask)
         os.replace(tmp_path, dest)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

@@ -20,6 +20,9 @@ SCHEMA_VERSION = 1
 # Fields that legitimately differ between two rebuilds of the same record.
 VOLATILE_FIELDS = ("wall_time_s", "cpu_time_s", "trace")
 VOLATILE_PROVENANCE = ("host", "start_time", "end_time", "command", "platform")
+# Clock readings that methods keep in ``extra`` (seconds, not results): the thesis Chapter 1 jobs
+# time the evaluation of Obj after the method (``mixopt.fois.ch1_job``).
+VOLATILE_EXTRA = ("evaluation_time_s",)
 
 
 class RecordError(ValueError):
@@ -75,4 +78,6 @@ def stable_view(record: dict[str, Any]) -> dict[str, Any]:
     for key in VOLATILE_PROVENANCE:
         prov.pop(key, None)
     rec["provenance"] = prov
+    if isinstance(rec.get("extra"), dict):
+        rec["extra"] = {k: v for k, v in rec["extra"].items() if k not in VOLATILE_EXTRA}
     return rec

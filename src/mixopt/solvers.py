@@ -9,16 +9,21 @@ license falls back to SCIP with a visible note when ``fallback`` is allowed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
 import pyomo.environ as pyo
+
+from mixopt.progress import Progress
+from mixopt.progress import rel_gap as relative_gap
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +195,46 @@ def _scip_add_start(solver: Any) -> str:
     return "warm start passed to SCIP as a partial solution (completed by SCIP)"
 
 
+@contextlib.contextmanager
+def _log_stream(stream: TextIO | None, backend: str) -> Iterator[TextIO | None]:
+    """The stream for Pyomo's ``tee`` so that the solver log reaches ``stream`` as it is written.
+
+    Pyomo captures a solver's output by pointing descriptors 1 and 2 (and ``sys.stdout``'s) at a
+    pipe read by Python threads. PySCIPOpt holds the GIL while SCIP runs, so those threads, and
+    the log, wait until the solve ends. When ``stream`` writes to the file behind descriptor 1
+    (the job's log file inside :func:`mixopt.smk.job_log`, or the terminal), SCIP's output is
+    therefore left on descriptor 1 (Pyomo's descriptor capture is switched off for the call;
+    SCIP flushes every message) and ``None`` is returned (the outcome's ``log_text`` then lacks
+    SCIP's log). Otherwise Pyomo gets a line-buffered stream on a duplicate of ``stream``'s
+    descriptor (its own copy of a captured descriptor is block-buffered), or ``stream`` itself
+    when it has no descriptor.
+    """
+    try:
+        fd = stream.fileno() if stream is not None else None
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if stream is None or fd is None:
+        yield stream
+        return
+    stream.flush()
+    try:
+        direct = backend == "scip" and os.path.samestat(os.fstat(fd), os.fstat(1))
+    except OSError:
+        direct = False
+    if direct:
+        from pyomo.common import tee
+
+        saved = tee.OVERRIDE_CAPTURE_OUTPUT
+        tee.OVERRIDE_CAPTURE_OUTPUT = tee.CaptureOutputMode.ENABLE_STREAM_CAPTURE
+        try:
+            yield None
+        finally:
+            tee.OVERRIDE_CAPTURE_OUTPUT = saved
+        return
+    with open(os.dup(fd), "w", buffering=1, encoding="utf-8", errors="replace") as out:
+        yield out
+
+
 def _solve_contrib(
     model: pyo.ConcreteModel,
     backend: str,
@@ -229,11 +274,12 @@ def _solve_contrib(
         options["threads"] = threads
     buf = io.StringIO()
     t0 = time.perf_counter()
-    res = solver.solve(model, time_limit=time_limit, rel_gap=rel_gap,
-                       threads=options["threads"], load_solutions=False,
-                       warmstart_discrete_vars=warmstart,
-                       raise_exception_on_nonoptimal_result=False,
-                       tee=[buf] if stream is None else [buf, stream])
+    with _log_stream(stream, backend) as out:
+        res = solver.solve(model, time_limit=time_limit, rel_gap=rel_gap,
+                           threads=options["threads"], load_solutions=False,
+                           warmstart_discrete_vars=warmstart,
+                           raise_exception_on_nonoptimal_result=False,
+                           tee=[buf] if out is None else [buf, out])
     wall = time.perf_counter() - t0
     text = buf.getvalue()
     has_solution = res.incumbent_objective is not None
@@ -252,10 +298,13 @@ def _solve_contrib(
 
 
 def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float, threads: int,
-                    rel_gap: float, stream: TextIO | None, warmstart: bool) -> SolveOutcome:
+                    rel_gap: float, stream: TextIO | None, warmstart: bool,
+                    progress: Progress | None = None) -> SolveOutcome:
     """SCIP in a forked child process, so that a solver crash (SCIP 10 can abort in its cut loop)
     loses nothing: the trace is streamed to the parent, and a crash returns status ``error``
-    with the last incumbent value and dual bound (the model keeps its start values)."""
+    with the last incumbent value and dual bound (the model keeps its start values).
+
+    ``progress`` logs the streamed incumbent and bound every few seconds (in the parent)."""
     import multiprocessing as mp
     import os
     import traceback
@@ -284,6 +333,8 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
     send.close()
     recorder, result = TraceRecorder(), None
     while True:
+        if progress is not None and progress.due():
+            _report_trace(progress, recorder)
         try:
             if not recv.poll(0.2):
                 if not proc.is_alive() and not recv.poll(0):
@@ -316,6 +367,14 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
         wall_time_s=wall, trace=recorder.rows,
         notes=[f"SCIP's process died ({how}) after {wall:.0f} s; the last incumbent value "
                f"{last[1]} and dual bound {last[2]} come from its streamed trace"])
+
+
+def _report_trace(progress: Progress, recorder: TraceRecorder) -> None:
+    """One progress line from the latest trace row (SCIP's solving time of the row, incumbent,
+    dual bound; rows come with new incumbents and solved nodes)."""
+    t, inc, bound = recorder.rows[-1] if recorder.rows else (None, None, None)
+    progress.report(incumbent=inc, bound=bound, gap=relative_gap(inc, bound),
+                    as_of=None if t is None else f"{t:.1f} s solver time")
 
 
 def _scip_version() -> str:
@@ -357,6 +416,7 @@ def solve(
     stream: TextIO | None = None,
     warmstart: bool = False,
     isolate: bool = True,
+    progress: str | None = None,
 ) -> SolveOutcome:
     """Solve ``model`` with ``backend`` (``auto``, ``scip``, ``gurobi`` or ``baron``).
 
@@ -365,17 +425,20 @@ def solve(
     says so in the notes. The solver's progress log is copied to ``stream`` as it runs.
     ``warmstart`` gives the current integer values as a start (SCIP, Gurobi; BARON ignores it).
     ``isolate`` runs SCIP in a child process so that a solver crash is reported, not fatal.
+    ``progress`` (a method name) logs incumbent and bound to ``mixopt.methods.<progress>`` every
+    few seconds while an isolated SCIP runs, and one line at the end for every back end.
     """
     chosen, notes = resolve_backend(backend)
     if time_limit <= 0:
         raise ValueError(f"time limit must be positive, got {time_limit}")
+    prog = Progress(progress) if progress is not None else None
     if chosen == "baron":
         out = _solve_baron(model, time_limit, rel_gap)
     else:
         try:
             if chosen == "scip" and isolate:
                 out = _solve_isolated(model, nonlinear, time_limit, threads, rel_gap, stream,
-                                      warmstart)
+                                      warmstart, prog)
             else:
                 out = _solve_contrib(model, chosen, nonlinear, time_limit, threads, rel_gap,
                                      stream, warmstart)
@@ -385,10 +448,13 @@ def solve(
                              "solved with SCIP instead")
                 log.warning(notes[-1])
                 out = (_solve_isolated(model, nonlinear, time_limit, threads, rel_gap, stream,
-                                       warmstart) if isolate else
+                                       warmstart, prog) if isolate else
                        _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap,
                                       stream, warmstart))
             else:
                 raise
     out.notes = notes + out.notes
+    if prog is not None:
+        prog.done(out.status, backend=out.backend, incumbent=out.upper_bound,
+                  bound=out.lower_bound, gap=relative_gap(out.upper_bound, out.lower_bound))
     return out

@@ -28,6 +28,36 @@ def implemented(methods):
     return [m for m in methods if m in METHODS]
 
 
+# `snakemake --report`: categories of the report and the flags of its files (captions in
+# workflow/report/; labels name the paper artifact and the file).
+FLAHERTY = "Flaherty et al."
+FOIS = "Fois thesis"
+PROVENANCE = "Provenance"
+
+
+def report_labels(**labels):
+    """Report labels; a function of the wildcards when a value is (Snakemake wants plain values)."""
+    if not any(callable(v) for v in labels.values()):
+        return labels
+    return lambda wc: {k: v(wc) if callable(v) else v for k, v in labels.items()}
+
+
+def report_artifact(path, caption, category, subcategory, artifact):
+    """Flag one file of a paper artifact for the report (caption workflow/report/<caption>.rst).
+
+    ``subcategory`` and ``artifact`` may be functions of the wildcards. Labels: the artifact and
+    the file name (unique, so the report shows every file as a row, never as a toggle)."""
+    return report(path, caption=f"../report/{caption}.rst", category=category,
+                  subcategory=subcategory,
+                  labels=report_labels(artifact=artifact, file=path.rsplit("/", 1)[-1]))
+
+
+def report_sources(path, source, artifact):
+    """Flag the <name>.sources.json provenance sidecar of an artifact (category Provenance)."""
+    return report(path, caption="../report/sources.rst", category=PROVENANCE,
+                  subcategory=f"Sources: {source}", labels=report_labels(artifact=artifact))
+
+
 def study_records(study, cfg, methods, datasets=None):
     """Record paths of a study: every (data set, method, seed), minus restricted methods.
 

@@ -2,6 +2,7 @@
 
 T2 = config["studies"]["flaherty_table2"]
 T2_METHODS = implemented(T2["columns"])
+SEC41 = "Sec. 4.1: iris, wine, brca"  # report subcategory
 
 
 rule flaherty_table2_run:
@@ -33,10 +34,13 @@ rule flaherty_table2:
     input:
         study_records("flaherty_table2", T2, T2_METHODS),
     output:
-        csv="tables/flaherty_table2.csv",
-        md="tables/flaherty_table2.md",
-        tex="tables/flaherty_table2.tex",
-        sources="tables/flaherty_table2.sources.json",
+        csv=report_artifact("tables/flaherty_table2.csv", "flaherty_table2", FLAHERTY, SEC41,
+                            "Table 2"),
+        md=report_artifact("tables/flaherty_table2.md", "flaherty_table2", FLAHERTY, SEC41,
+                           "Table 2"),
+        tex=report_artifact("tables/flaherty_table2.tex", "flaherty_table2", FLAHERTY, SEC41,
+                            "Table 2"),
+        sources=report_sources("tables/flaherty_table2.sources.json", FLAHERTY, "Table 2"),
     params:
         datasets=list(T2["datasets"]),
         columns=T2["columns"],
@@ -86,9 +90,11 @@ rule flaherty_fig1a:
     input:
         subset_records("flaherty_fig1", F1["dataset"], {m: [F1["trace_n"]] for m in F1_METHODS}),
     output:
-        png="figures/flaherty_fig1a.png",
-        csv="figures/flaherty_fig1a.csv",
-        sources="figures/flaherty_fig1a.sources.json",
+        png=report_artifact("figures/flaherty_fig1a.png", "flaherty_fig1", FLAHERTY, SEC41,
+                            "Fig. 1a"),
+        csv=report_artifact("figures/flaherty_fig1a.csv", "flaherty_fig1", FLAHERTY, SEC41,
+                            "Fig. 1a"),
+        sources=report_sources("figures/flaherty_fig1a.sources.json", FLAHERTY, "Fig. 1a"),
     params:
         profile=PROFILE,
     log:
@@ -103,9 +109,11 @@ rule flaherty_fig1b:
     input:
         subset_records("flaherty_fig1", F1["dataset"], F1_SIZES),
     output:
-        png="figures/flaherty_fig1b.png",
-        csv="figures/flaherty_fig1b.csv",
-        sources="figures/flaherty_fig1b.sources.json",
+        png=report_artifact("figures/flaherty_fig1b.png", "flaherty_fig1", FLAHERTY, SEC41,
+                            "Fig. 1b"),
+        csv=report_artifact("figures/flaherty_fig1b.csv", "flaherty_fig1", FLAHERTY, SEC41,
+                            "Fig. 1b"),
+        sources=report_sources("figures/flaherty_fig1b.sources.json", FLAHERTY, "Fig. 1b"),
     params:
         profile=PROFILE,
         time_limit=P["time_limit_s"],
@@ -153,9 +161,12 @@ rule flaherty_em_restarts:
         expand(f"{RESULTS}/flaherty_em_restarts/{{case}}/{{method}}/seed{SEEDS[0]}.json",
                case=list(ER["cases"]), method=ER_METHODS),
     output:
-        png="figures/flaherty_em_restarts.png",
-        csv="figures/flaherty_em_restarts.csv",
-        sources="figures/flaherty_em_restarts.sources.json",
+        png=report_artifact("figures/flaherty_em_restarts.png", "flaherty_em_restarts",
+                            FLAHERTY, SEC41, "EM restarts"),
+        csv=report_artifact("figures/flaherty_em_restarts.csv", "flaherty_em_restarts",
+                            FLAHERTY, SEC41, "EM restarts"),
+        sources=report_sources("figures/flaherty_em_restarts.sources.json", FLAHERTY,
+                               "EM restarts"),
     params:
         profile=PROFILE,
     log:
@@ -199,9 +210,12 @@ rule flaherty_bandi_accuracy:
         study_records("flaherty_table2", T2, [m for m in BD["compare_with"] if m in T2_METHODS],
                       datasets=BD["datasets"]),
     output:
-        csv="tables/flaherty_bandi_accuracy.csv",
-        md="tables/flaherty_bandi_accuracy.md",
-        sources="tables/flaherty_bandi_accuracy.sources.json",
+        csv=report_artifact("tables/flaherty_bandi_accuracy.csv", "flaherty_bandi", FLAHERTY,
+                            SEC41, "Bandi et al. accuracy"),
+        md=report_artifact("tables/flaherty_bandi_accuracy.md", "flaherty_bandi", FLAHERTY,
+                           SEC41, "Bandi et al. accuracy"),
+        sources=report_sources("tables/flaherty_bandi_accuracy.sources.json", FLAHERTY,
+                               "Bandi et al. accuracy"),
     params:
         datasets=BD["datasets"],
         methods=["bandi"] + [m for m in BD["compare_with"] if m in T2_METHODS],

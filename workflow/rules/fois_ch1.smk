@@ -44,8 +44,11 @@ rule fois_scenario_table:
     input:
         lambda wc: ch1_scenario_records(CH1_SCENARIO_BY_TABLE[wc.table]),
     output:
-        csv="tables/fois_{table}.csv",
-        md="tables/fois_{table}.md",
+        csv=report_artifact("tables/fois_{table}.csv", "fois_table", FOIS, CH1_REPORT,
+                            thesis_table),
+        md=report_artifact("tables/fois_{table}.md", "fois_table", FOIS, CH1_REPORT,
+                           thesis_table),
+        sources=report_sources("tables/fois_{table}.sources.json", FOIS, thesis_table),
     wildcard_constraints:
         table="|".join(CH1_SCENARIO_BY_TABLE),
     params:
@@ -64,8 +67,12 @@ rule fois_scenario_figure:
     input:
         lambda wc: ch1_scenario_records(wc.scenario),
     output:
-        png="figures/fois_scenario{scenario}.png",
-        csv="figures/fois_scenario{scenario}.csv",
+        png=report_artifact("figures/fois_scenario{scenario}.png", "fois_scenario", FOIS,
+                            CH1_REPORT, "Scenario {scenario}"),
+        csv=report_artifact("figures/fois_scenario{scenario}.csv", "fois_scenario", FOIS,
+                            CH1_REPORT, "Scenario {scenario}"),
+        sources=report_sources("figures/fois_scenario{scenario}.sources.json", FOIS,
+                               "Scenario {scenario}"),
     wildcard_constraints:
         scenario="|".join(CH1_SIM["scenarios"]),
     params:
@@ -86,8 +93,11 @@ rule fois_table1_5:
                  for ds in CH1_REAL["datasets"] for m in CH1_METHODS],
         meta=[f"{PROC_DIR}/{ds}.json" for ds in CH1_REAL["datasets"]],
     output:
-        csv="tables/fois_table1_5.csv",
-        md="tables/fois_table1_5.md",
+        csv=report_artifact("tables/fois_table1_5.csv", "fois_table", FOIS, CH1_REPORT,
+                            "Table 1.5"),
+        md=report_artifact("tables/fois_table1_5.md", "fois_table", FOIS, CH1_REPORT,
+                           "Table 1.5"),
+        sources=report_sources("tables/fois_table1_5.sources.json", FOIS, "Table 1.5"),
     params:
         datasets=CH1_REAL["datasets"],
         profile=PROFILE,

@@ -42,9 +42,12 @@ rule fois_ch23_figure:
     input:
         lambda wc: sorted({m["path"] for m in CH23_FIGURES[wc.fig]["members"]}),
     output:
-        png="figures/fois_{fig}.png",
-        csv="figures/fois_{fig}.csv",
-        table="tables/fois_{fig}.csv",
+        png=report_artifact("figures/fois_{fig}.png", "fois_ch23", FOIS, thesis_chapter,
+                            thesis_figure),
+        csv=report_artifact("figures/fois_{fig}.csv", "fois_ch23", FOIS, thesis_chapter,
+                            thesis_figure),
+        table="tables/fois_{fig}.csv",  # the same CSV as figures/fois_{fig}.csv
+        sources=report_sources("figures/fois_{fig}.sources.json", FOIS, thesis_figure),
     wildcard_constraints:
         fig="|".join(CH23_FIGURES),
     params:

@@ -90,6 +90,16 @@ CH23_SETTINGS = sorted({m["path"].split("/")[-3] for f in CH23_FIGURES.values()
                         for m in f["members"] if not m["path"].split("/")[-3].startswith(GIRDLES)})
 
 
+def thesis_figure(wc):
+    """Report label of a Chapter 2-3 figure: fig3_10 -> Fig. 3.10."""
+    return f"Fig. {wc.fig[3:].replace('_', '.')}"
+
+
+def thesis_chapter(wc):
+    """Report subcategory of a Chapter 2-3 figure."""
+    return f"Ch. {wc.fig[3]}: pclustreg"
+
+
 def ch23_inputs(wc):
     if wc.dataset.startswith(f"{GIRDLES}-k"):
         stem = f"{PROC_DIR}/{GIRDLES}"

@@ -10,6 +10,12 @@ CH1_SETTINGS = [s.name for s in all_settings(CH1_SIM["base"], CH1_SIM["scenarios
 CH1_REPS = list(range(1, P["fois_replications"] + 1))
 SIM_DIR = "data/simulated/fois_ch1"
 CH1_SCENARIO_BY_TABLE = {sc["table"]: s for s, sc in CH1_SIM["scenarios"].items()}
+CH1_REPORT = "Ch. 1: bclust"  # report subcategory
+
+
+def thesis_table(wc):
+    """Report label of a Chapter 1 table: table1_2 -> Table 1.2."""
+    return f"Table {wc.table[5:].replace('_', '.')}"
 
 
 def ch1_options(method):

@@ -5,6 +5,9 @@
 include: "pam50_common.smk"
 
 
+SEC42 = "Sec. 4.2: PAM50"  # report subcategory
+
+
 rule pam50_run:
     input:
         csv=f"{PROC_DIR}/{PAM50_DS}.csv",
@@ -54,9 +57,11 @@ rule flaherty_fig2:
         **PAM50_RUNS,
         **PAM50_DATA,
     output:
-        png="figures/flaherty_fig2.png",
-        csv="figures/flaherty_fig2.csv",
-        sources="figures/flaherty_fig2.sources.json",
+        png=report_artifact("figures/flaherty_fig2.png", "flaherty_pam50", FLAHERTY, SEC42,
+                            "Fig. 2"),
+        csv=report_artifact("figures/flaherty_fig2.csv", "flaherty_pam50", FLAHERTY, SEC42,
+                            "Fig. 2"),
+        sources=report_sources("figures/flaherty_fig2.sources.json", FLAHERTY, "Fig. 2"),
     params:
         profile=PROFILE,
     log:
@@ -74,9 +79,11 @@ rule flaherty_fig3:
         expr=f"{PROC_DIR}/pam50.csv",
         expr_meta=f"{PROC_DIR}/pam50.json",
     output:
-        png="figures/flaherty_fig3.png",
-        csv="figures/flaherty_fig3.csv",
-        sources="figures/flaherty_fig3.sources.json",
+        png=report_artifact("figures/flaherty_fig3.png", "flaherty_pam50", FLAHERTY, SEC42,
+                            "Fig. 3"),
+        csv=report_artifact("figures/flaherty_fig3.csv", "flaherty_pam50", FLAHERTY, SEC42,
+                            "Fig. 3"),
+        sources=report_sources("figures/flaherty_fig3.sources.json", FLAHERTY, "Fig. 3"),
     params:
         profile=PROFILE,
     log:
@@ -92,9 +99,11 @@ rule flaherty_table3:
         **PAM50_RUNS,
         **PAM50_DATA,
     output:
-        csv="tables/flaherty_table3.csv",
-        md="tables/flaherty_table3.md",
-        sources="tables/flaherty_table3.sources.json",
+        csv=report_artifact("tables/flaherty_table3.csv", "flaherty_pam50", FLAHERTY, SEC42,
+                            "Table 3"),
+        md=report_artifact("tables/flaherty_table3.md", "flaherty_pam50", FLAHERTY, SEC42,
+                           "Table 3"),
+        sources=report_sources("tables/flaherty_table3.sources.json", FLAHERTY, "Table 3"),
     params:
         profile=PROFILE,
     log:
@@ -110,9 +119,11 @@ rule flaherty_pam50_gap:
         **PAM50_RUNS,
         **PAM50_DATA,
     output:
-        csv="tables/flaherty_pam50_gap.csv",
-        md="tables/flaherty_pam50_gap.md",
-        sources="tables/flaherty_pam50_gap.sources.json",
+        csv=report_artifact("tables/flaherty_pam50_gap.csv", "flaherty_pam50", FLAHERTY, SEC42,
+                            "PAM50 gap"),
+        md=report_artifact("tables/flaherty_pam50_gap.md", "flaherty_pam50", FLAHERTY, SEC42,
+                           "PAM50 gap"),
+        sources=report_sources("tables/flaherty_pam50_gap.sources.json", FLAHERTY, "PAM50 gap"),
     params:
         profile=PROFILE,
     log:
@@ -128,9 +139,12 @@ rule flaherty_pam50_agreement:
         **PAM50_RUNS,
         **PAM50_DATA,
     output:
-        csv="tables/flaherty_pam50_agreement.csv",
-        md="tables/flaherty_pam50_agreement.md",
-        sources="tables/flaherty_pam50_agreement.sources.json",
+        csv=report_artifact("tables/flaherty_pam50_agreement.csv", "flaherty_pam50", FLAHERTY,
+                            SEC42, "PAM50 agreement"),
+        md=report_artifact("tables/flaherty_pam50_agreement.md", "flaherty_pam50", FLAHERTY,
+                           SEC42, "PAM50 agreement"),
+        sources=report_sources("tables/flaherty_pam50_agreement.sources.json", FLAHERTY,
+                               "PAM50 agreement"),
     params:
         profile=PROFILE,
     log:

@@ -10,8 +10,10 @@ rule fidelity_report:
     input:
         [f"tables/{t}.csv" for t in FIDELITY_TABLES],
     output:
-        md="reports/fidelity.md",
-        csv="reports/fidelity.csv",
+        md=report("reports/fidelity.md", caption="../report/fidelity.rst", category=PROVENANCE,
+                  subcategory="Fidelity", labels={"artifact": "fidelity.md"}),
+        csv=report("reports/fidelity.csv", caption="../report/fidelity.rst", category=PROVENANCE,
+                   subcategory="Fidelity", labels={"artifact": "fidelity.csv"}),
     params:
         tables=FIDELITY_TABLES,
         profile=PROFILE,

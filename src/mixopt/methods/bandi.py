@@ -28,6 +28,7 @@ comparison with the MAP methods; ``extra`` holds the KS discrepancies, MILP stat
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -40,6 +41,7 @@ from mixopt.methods.bandi_mio import KSFit, fit_ks_mio, fit_ks_weights
 from mixopt.methods.base import MethodResult
 from mixopt.objectives import map_objective, order_by_pi
 from mixopt.problem import MAPProblem
+from mixopt.progress import Progress, rel_gap
 
 FloatArray = NDArray[np.float64]
 Covariance = Literal["full", "diag"]
@@ -47,14 +49,19 @@ Covariance = Literal["full", "diag"]
 
 def fit_1d_alternating(
     x: FloatArray, k: int, eps: float, max_rounds: int, mio: dict[str, float],
+    on_fit: Callable[[str, KSFit], None] | None = None,
 ) -> tuple[KSFit, list[dict[str, object]]]:
-    """Step 1: alternate the KS MILP (mu, sigma | pi) and the KS LP (pi | mu, sigma)."""
+    """Step 1: alternate the KS MILP (mu, sigma | pi) and the KS LP (pi | mu, sigma).
+
+    ``on_fit(label, fit)`` is called after every MILP (progress lines)."""
     pi = np.full(k, 1.0 / k)
     start: tuple[FloatArray, FloatArray] | None = None
     best: KSFit | None = None
     log: list[dict[str, object]] = []
     for rnd in range(1, max_rounds + 1):
         fit = fit_ks_mio(x, pi, start=start, **mio)  # type: ignore[arg-type]
+        if on_fit is not None:
+            on_fit(f"round {rnd}", fit)
         weights = fit_ks_weights(x, fit.mu, fit.sigma)
         log.append({"round": rnd, "ks_mio": fit.ks, "ks_model": fit.ks_model,
                     "ks_bound": fit.bound, "mio_status": fit.status, "mio_s": fit.seconds,
@@ -128,7 +135,17 @@ def fit_bandi(
     z = (y - centre) / scale
     # reference direction: the first principal component of the standardized data
     ref_dir = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)[2][0]
-    fit, rounds = fit_1d_alternating(z @ ref_dir, k, eps, max_rounds, mio)
+    progress = Progress("bandi", t0=t0)
+    solved: list[KSFit] = []
+
+    def milp_done(label: str, f: KSFit) -> None:
+        solved.append(f)
+        if progress.due():
+            progress.report(milps=len(solved), last=label, ks=f.ks_model, bound=f.bound,
+                            gap=rel_gap(f.ks_model, f.bound), status=f.status)
+
+    fit, rounds = fit_1d_alternating(z @ ref_dir, k, eps, max_rounds, mio, on_fit=milp_done)
+    n_milps = len(rounds) + (0 if d == 1 else d if covariance == "diag" else d * (d + 1) // 2)
     pi = fit.pi
     directions: list[dict[str, object]] = []
     if d == 1:
@@ -138,6 +155,7 @@ def fit_bandi(
         mu_z, var_z = np.empty((k, d)), np.empty((k, d))
         for j in range(d):
             mu_z[:, j], sd, f = fit_direction(z[:, j], pi, ref, mio)
+            milp_done(f"e{j} ({len(solved) + 1}/{n_milps})", f)
             var_z[:, j] = sd ** 2
             directions.append({"direction": f"e{j}", "ks": f.ks, "status": f.status,
                                "seconds": f.seconds})
@@ -147,6 +165,7 @@ def fit_bandi(
             for i in range(d):
                 for j in range(i + 1, d):
                     _, sd, f = fit_direction((z[:, i] + z[:, j]) / np.sqrt(2), pi, ref, mio)
+                    milp_done(f"e{i}+e{j} ({len(solved) + 1}/{n_milps})", f)
                     cov_z[:, i, j] = cov_z[:, j, i] = sd ** 2 - 0.5 * (var_z[:, i] + var_z[:, j])
                     directions.append({"direction": f"e{i}+e{j}", "ks": f.ks,
                                        "status": f.status, "seconds": f.seconds})
@@ -165,6 +184,8 @@ def fit_bandi(
         cov = cov[order]
     notes = [f"assignment violates: {v}" for v in cons.violations(labels, k, mu=mu, pi=pi)]
     statuses = [r["mio_status"] for r in rounds] + [r["status"] for r in directions]
+    progress.done("local", milps=len(solved),
+                  not_optimal=sum(s != "optimal" for s in statuses), ks=fit.ks)
     if any(s != "optimal" for s in statuses):
         notes.append(f"{sum(s != 'optimal' for s in statuses)} of {len(statuses)} KS MILPs "
                      f"stopped at their {mio_time_limit_s:g} s / node limit before proving "

@@ -49,6 +49,7 @@ from mixopt.methods.bclust_objective import (
     check_restriction,
     cluster_solver,
 )
+from mixopt.progress import Progress
 
 Policy = Literal["singletons", "sets"]
 
@@ -244,6 +245,12 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
     history: list[tuple[float, float]] = []
     n_outer = n_inner = n_search = 0
     status = "local"
+    progress = Progress("bclust", t0=t0)
+
+    def progress_fields() -> dict[str, object]:
+        return {"outer": n_outer, "cem_moves": n_inner, "search_moves": n_search,
+                "cluster_solves": cache.solves, "incumbent": obj}
+
     while n_outer < max_outer:
         n_outer += 1
         history.append((time.perf_counter() - t0, obj))
@@ -251,6 +258,8 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
             if timed_out():
                 status = "time_limit"
                 break
+            if progress.due():
+                progress.report(**progress_fields())
             q = np.argmax(contributions(Xa, fits), axis=1).astype(np.int64)
             if np.array_equal(q, labels) or np.any(np.bincount(q, minlength=k) < MIN_CLUSTER_SIZE):
                 break
@@ -273,6 +282,8 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
             if timed_out():
                 status = "time_limit"
                 break
+            if progress.due():
+                progress.report(**progress_fields())
             value, cand = best_relabelling(np.sort(free), labels, obj, fits, cache, k)
             if cand is not None and improves(value, obj, rel_tol):
                 labels, fits = cand, cache.fits(cand, k)
@@ -282,6 +293,7 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
                 break
         if status == "time_limit" or not improved:
             break
+    progress.done(status, **progress_fields())
     elapsed = time.perf_counter() - t0
     history.append((elapsed, obj))
     return BclustResult(

@@ -32,6 +32,7 @@ from mixopt.constraints import Constraints
 from mixopt.methods.base import MethodResult
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
+from mixopt.progress import Progress
 
 FloatArray = NDArray[np.float64]
 Score = Literal["profiled", "em"]
@@ -113,6 +114,13 @@ def fit_em_restarts(
     improvements: list[tuple[int, float]] = []
     optima: Counter[float] = Counter()
     not_converged = violating = 0
+    progress = Progress("em_restarts", t0=t0)
+
+    def progress_fields() -> dict[str, object]:
+        return {"restarts": done if restarts is None else f"{done}/{restarts}",
+                "incumbent": None if best is None else best[0],
+                "improvements": len(improvements), "distinct_optima": len(optima)}
+
     while restarts is None or done < restarts:
         if time_budget_s is not None and time.perf_counter() - t0 >= time_budget_s:
             break
@@ -137,6 +145,9 @@ def fit_em_restarts(
                 best = (obj, lab, mu_b, pi_b, em_obj)
                 improvements.append((done + b + 1, obj))
         done += size
+        if progress.due():
+            progress.report(**progress_fields())
+    progress.done("local", **progress_fields())
     if best is None:
         raise RuntimeError(f"none of {done} EM restarts met the minimum cluster size "
                            f"{cons.min_size}")

@@ -66,7 +66,8 @@ def solve_formulation(
     start_notes = set_warm_start(form, problem, constraints, warm_start, seed)
     out = solve(form.model, backend, nonlinear=form.nonlinear, time_limit=time_limit_s,
                 threads=threads, rel_gap=rel_gap, stream=sys.stdout if log_progress else None,
-                warmstart=bool(start_notes) and start_notes[0].startswith("warm start:"))
+                warmstart=bool(start_notes) and start_notes[0].startswith("warm start:"),
+                progress=form.kind)
     notes = start_notes + list(out.notes)
     extra: dict[str, object] = {"formulation": form.kind, **form.info,
                                 "solver_status": out.status,

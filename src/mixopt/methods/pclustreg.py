@@ -65,6 +65,7 @@ from mixopt.methods.pclustreg_bounds import (
     node_upper_bound,
 )
 from mixopt.methods.tclustreg import loglik_hat
+from mixopt.progress import Progress
 
 _LOG2PI = math.log(2.0 * math.pi)
 _TINY_VAR = 1e-300
@@ -420,6 +421,13 @@ def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: in
     trace = [(time.perf_counter() - t0, inc_ll, -heap[0][0] if heap else inc_ll)]
     n_expanded = 0
     status = "complete"
+    progress = Progress("pclustreg", t0=t0)
+
+    def progress_fields() -> dict[str, object]:
+        ub = -heap[0][0] if heap else inc_ll
+        return {"expanded": n_expanded, "created": counters["created"], "queue": len(heap),
+                "cuts": counters["cuts"], "incumbent": float(inc_ll), "best_bound": float(ub),
+                "gap": f"{max(ub - inc_ll, 0.0):.6g} (log L)"}
 
     while heap:
         if -heap[0][0] <= inc_ll:
@@ -468,7 +476,10 @@ def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: in
                 heapq.heappush(heap, (-ub, -c_lab.size, tie, (c_lab, c_nj, c_ssr)))
                 record(c_lab, ub, lb, "open")
         trace.append((time.perf_counter() - t0, inc_ll, -heap[0][0] if heap else inc_ll))
+        if progress.due():
+            progress.report(**progress_fields())
 
+    progress.done(status, **progress_fields())
     best_ub = -heap[0][0] if heap else inc_ll
     assert inc_lab is not None  # the root CEM always gives a feasible assignment
     labels = np.empty(n, dtype=np.int64)

@@ -27,6 +27,7 @@ from mixopt.methods.local_common import (
     single_threaded_blas,
 )
 from mixopt.problem import MAPProblem
+from mixopt.progress import Progress
 
 
 class ProjectedStep:
@@ -74,11 +75,28 @@ def fit_sa(
                             "constraints": rp.scipy_constraints(),
                             "options": {"maxiter": max_iter, "ftol": ftol}}
         step = ProjectedStep(rp, stepsize, np.random.default_rng(step_seed), sort_start)
+        progress = Progress("sa")
+        hops = {"done": 0, "accepted": 0, "best": np.inf}
+
+        def on_hop(x: FloatArray, f: float, accept: bool) -> None:
+            # basinhopping's callback, after every local minimisation (the first one included);
+            # f is the local minimum's f / n
+            hops["done"] += 1
+            if accept:
+                hops["accepted"] += 1
+                hops["best"] = min(hops["best"], float(f))
+            if progress.due():
+                progress.report(minima=f"{hops['done']}/{niter + 1}", accepted=hops["accepted"],
+                                last=float(f) * problem.n,
+                                best_relaxed=hops["best"] * problem.n)
+
         res = basinhopping(rp.objective, rp.reduce(x0), niter=niter, T=temperature / problem.n,
                            stepsize=stepsize, minimizer_kwargs=minimizer_kwargs, take_step=step,
                            accept_test=feasible, niter_success=niter_success,
-                           rng=np.random.default_rng(metropolis_seed))
+                           rng=np.random.default_rng(metropolis_seed), callback=on_hop)
     best = res.lowest_optimization_result
+    progress.done("local", hops=int(res.nit), minima=hops["done"], accepted=hops["accepted"],
+                  best_relaxed=float(best.fun) * problem.n)
     x = rp.expand(res.x)
     options = {"niter": niter, "T": temperature, "stepsize": stepsize,
                "niter_success": niter_success, "local_method": "SLSQP", "max_iter": max_iter,

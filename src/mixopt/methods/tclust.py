@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 
+from mixopt.progress import Progress
 from mixopt.simulate.mixsim import GPCM, restr_sigma_gpcm, restreigen
 
 Restriction = Literal["gpcm", "eigen"]
@@ -260,6 +261,7 @@ def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 30
     best: ConcentrationRun | None = None
     best_i = -1
     not_conv = 0
+    progress = Progress("tclust")
     for i in range(nsamp):
         mu0, s0 = _start(x, k, rng, restr_factor, restriction, cdet, shb)
         run = concentration_steps(x, mu0, s0, restr_factor, restriction, niter, reftol, cdet, shb)
@@ -267,7 +269,11 @@ def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 30
         not_conv += int(not run.converged)
         if best is None or fullsol[i] >= fullsol[best_i]:
             best, best_i = run, i
+        if progress.due():
+            progress.report(starts=f"{i + 1}/{nsamp}", incumbent=float(fullsol[best_i]))
     assert best is not None
+    progress.done("local", starts=nsamp, incumbent=float(fullsol[best_i]),
+                  not_converged=not_conv)
     mu, sigma = best.mu.copy(), best.sigma.copy()
     empty = np.any(np.isnan(mu), axis=1)
     if empty.any():  # 3.4: clusters with a NaN centre move to the end

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mixopt.progress import Progress
 from mixopt.simulate.mixsim import restreigen
 
 __all__ = ["TclustregResult", "draw_starts", "fit_tclustreg", "loglik_hat", "prepare_design"]
@@ -378,8 +379,16 @@ def _run_starts(X: NDArray, y: NDArray, k: int, subsets: ArrayLike, props: Array
     fullsol = np.full(nsamp, np.nan)
     abandoned_at = np.full(nsamp, -1, dtype=np.int64)
     best: _State | None = None
+    progress = Progress("tclustreg")
+
+    def progress_fields(done: int) -> dict[str, object]:
+        return {"starts": f"{done}/{nsamp}",
+                "abandoned": int(np.count_nonzero(abandoned_at >= 0)),
+                "incumbent": None if best is None else best.obj}
 
     for a in range(0, nsamp, bsz):
+        if progress.due():
+            progress.report(**progress_fields(a))
         ids = np.arange(a, min(nsamp, a + bsz))
         beta, sigma2, ok = _initial_fit(X, y, sub_all[ids], k)
         abandoned_at[ids[~ok]] = 0
@@ -435,6 +444,7 @@ def _run_starts(X: NDArray, y: NDArray, k: int, subsets: ArrayLike, props: Array
                     best = _State(labels[c].copy(), beta[c].copy(), sigma2[c].copy(),
                                   np.rint(nj[c]).astype(np.int64), float(obj[c]), int(ids[c]),
                                   step)
+    progress.done("local", **progress_fields(nsamp))
     return _StartsOutput(fullsol, abandoned_at, best, bsz)
 
 
