@@ -104,3 +104,19 @@ def test_bclust_from_start_labels_and_bad_start(points2d, tmp_path, capsys):
     assert main(["bclust", "--data", str(points2d), "--k", "2", "--start-labels", str(start),
                  "--out", str(out)]) == 0
     assert read_record(out)["provenance"]["inputs"][1]["path"] == str(start)
+
+
+def test_cluster_exact_certifies_with_constraints(points, tmp_path):
+    cons = tmp_path / "cons.yaml"
+    cons.write_text("known_labels: {0: 1}\nmust_link: [[0, 8]]\n")
+    subset = tmp_path / "small.csv"
+    subset.write_text("\n".join(points.read_text().splitlines()[:6] + points.read_text()
+                                .splitlines()[-4:]) + "\n")
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(subset), "--k", "2", "--method", "exact",
+                 "--sigma", "0.5", "--constraints", str(cons), "--time-limit", "60",
+                 "--out", str(out)]) == 0
+    rec = read_record(out)
+    assert rec["status"] == "optimal" and rec["gap"] <= 1e-4
+    assert rec["assignment"][0] == 1 and rec["assignment"][8] == 1
+    assert rec["solver"]["name"].startswith("mixopt-exact")

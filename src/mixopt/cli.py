@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-GLOBAL_METHODS = ("minlp", "miqp")
+GLOBAL_METHODS = ("minlp", "miqp", "exact")
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:

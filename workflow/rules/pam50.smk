@@ -16,7 +16,7 @@ rule pam50_run:
         f"{RESULTS}/{{study}}/{PAM50_DS}/{{method}}/seed{{seed}}.json",
     wildcard_constraints:
         study="flaherty_pam50|flaherty_pam50_nolabels",
-        method="minlp|miqp",
+        method="minlp|miqp|exact",
         seed=r"\d+",
     params:
         spec=lambda wc: pam50_spec(wc.study, wc.method, wc.seed),

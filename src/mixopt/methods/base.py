@@ -55,6 +55,7 @@ METHODS: dict[str, str] = {
     "minlp": "mixopt.methods.minlp:fit_minlp",
     "miqp": "mixopt.methods.miqp:fit_miqp",
     "exact1d": "mixopt.methods.exact1d:fit_exact1d",
+    "exact": "mixopt.methods.exact:fit_exact",
     "bandi": "mixopt.methods.bandi:fit_bandi",
 }
 

@@ -1,0 +1,383 @@
+"""Branch-and-bound over anchors, cluster sizes and assignments (method ``exact``).
+
+A node is a set of must-link merges (super-points), cannot-links, *anchors* (super-points known to
+lie in distinct clusters; anchor j names cluster j) and, once all K clusters have an anchor, an
+integer size range per cluster. Children partition the parent's clusterings:
+
+* **anchoring** (fewer than K anchors): a super-point b joins anchor j (K' children, must-link) or
+  is cannot-linked to all of them and becomes a new anchor (one child). The first anchor is free:
+  components are exchangeable, so any point may name cluster 1 (not so with known labels, whose
+  groups are the anchors from the start);
+* **size** (K anchors): the size range of the cluster whose entropy under-estimator is loosest is
+  bisected; the ranges are then tightened with ``sum_j n_j = n``;
+* **assignment** (K anchors, tight sizes): the most fractional super-point joins each anchor in
+  turn (K children).
+
+Bounds come from :func:`mixopt.methods.exact_sdp.sdp_bound` (certified by weak duality); upper
+bounds from rounding each node's SDP solution and a hard-assignment local search.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mixopt.methods.exact_entropy import cluster_entropy, cluster_hull, hull_value
+from mixopt.methods.exact_sdp import NodeModel, sdp_bound
+
+log = logging.getLogger("mixopt.methods.exact")
+
+
+@dataclass
+class Node:
+    """One node (see module doc). ``groups[i]`` is point i's super-point (0..m-1)."""
+
+    groups: NDArray[np.int64]
+    anchors: list[int]
+    cannot: frozenset[tuple[int, int]]
+    size_lo: list[int] = field(default_factory=list)
+    size_hi: list[int] = field(default_factory=list)
+    depth: int = 0
+    branch: str = "root"
+
+    @property
+    def m(self) -> int:
+        return int(self.groups.max()) + 1
+
+
+@dataclass
+class BnBProblem:
+    """Whitened, centred data and the constants of the search."""
+
+    x: NDArray[np.float64]
+    k: int
+    min_size: int
+    solver: str = "SCS"
+    solver_options: dict = field(default_factory=dict)
+    node_time_limit_s: float | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+
+def merge(node: Node, b: int, a: int, branch: str) -> Node | None:
+    """Child with super-point ``b`` merged into ``a`` (None if a cannot-link forbids it)."""
+    if b == a:
+        return node
+    if (min(a, b), max(a, b)) in node.cannot or (a in node.anchors and b in node.anchors):
+        return None
+    old = np.arange(node.m)
+    old[b] = a
+    _, remap = np.unique(old, return_inverse=True)
+    groups = remap[node.groups]
+    cannot = frozenset((min(remap[s], remap[t]), max(remap[s], remap[t])) for s, t in node.cannot)
+    anchors = [int(remap[s]) for s in node.anchors]
+    return Node(groups, anchors, cannot, list(node.size_lo), list(node.size_hi),
+                node.depth + 1, branch)
+
+
+def tighten_sizes(lo: list[int], hi: list[int], n: int, free: int = 0,
+                  lmin: int = 1) -> tuple[list[int], list[int]] | None:
+    """Propagate ``sum_j n_j + (sizes of the free clusters) = n`` through the anchored clusters'
+    size ranges; ``free`` clusters without an anchor hold at least ``lmin`` points each. None
+    when no sizes fit."""
+    lo, hi = list(lo), list(hi)
+    for _ in range(len(lo) + 1):
+        changed = False
+        for j in range(len(lo)):
+            new_hi = min(hi[j], n - (sum(lo) - lo[j]) - free * lmin)
+            new_lo = lo[j] if free else max(lo[j], n - (sum(hi) - hi[j]))
+            if new_lo > new_hi:
+                return None
+            changed |= (new_lo, new_hi) != (lo[j], hi[j])
+            lo[j], hi[j] = new_lo, new_hi
+        if not changed:
+            break
+    return lo, hi
+
+
+def free_range(lo: list[int], hi: list[int], n: int, free: int, lmin: int) -> tuple[int, int]:
+    """Size range of each of the ``free`` clusters without an anchor."""
+    top = n - sum(lo) - (free - 1) * lmin
+    bottom = max(lmin, n - sum(hi)) if free == 1 else lmin
+    return bottom, top
+
+
+class BranchAndBound:
+    """Best-first search; see the module doc. ``run`` returns the incumbent and the bounds."""
+
+    def __init__(self, prob: BnBProblem, root: Node, incumbent: NDArray[np.int64], ub: float,
+                 rel_gap: float, time_limit_s: float, node_limit: int | None = None,
+                 feasible: callable | None = None) -> None:
+        self.p = prob
+        self.sq_total = float((prob.x ** 2).sum())
+        self.best_labels = incumbent
+        self.ub = ub
+        self.rel_gap = rel_gap
+        self.time_limit_s = time_limit_s
+        self.node_limit = node_limit
+        self.feasible = feasible or (lambda labels: True)
+        self.queue: list[tuple[float, int, Node]] = []
+        self.counter = itertools.count()
+        self.pruned_lb = np.inf       # smallest bound among nodes pruned by the gap tolerance
+        self.nodes = 0
+        self.trace: list[tuple[float, float | None, float | None]] = []
+        self.notes: list[str] = []
+        self.push(root, -np.inf)
+
+    # -- queue --------------------------------------------------------------------------------
+
+    def push(self, node: Node, bound: float) -> None:
+        heapq.heappush(self.queue, (bound, next(self.counter), node))
+
+    def global_lb(self) -> float:
+        open_lb = self.queue[0][0] if self.queue else np.inf
+        return float(min(open_lb, self.pruned_lb, self.ub))
+
+    def gap(self) -> float:
+        return (self.ub - self.global_lb()) / max(abs(self.ub), 1e-12)
+
+    # -- node data ----------------------------------------------------------------------------
+
+    def model(self, node: Node) -> NodeModel:
+        n, k, lmin = self.p.n, self.p.k, max(self.p.min_size, 1)
+        w = np.bincount(node.groups)
+        sums = np.zeros((w.size, self.p.x.shape[1]))
+        np.add.at(sums, node.groups, self.p.x)
+        r = len(node.anchors)
+        flo, fhi = free_range(node.size_lo, node.size_hi, n, k - r, lmin) if r < k else (1, 1)
+        lows = list(node.size_lo) + ([flo] if r < k else [])
+        highs = list(node.size_hi) + ([fhi] if r < k else [])
+        lo = np.maximum(w, min(lows))
+        hi = np.full(w.size, max(highs))
+        for j, a in enumerate(node.anchors):
+            lo[a], hi[a] = max(node.size_lo[j], w[a]), node.size_hi[j]
+        return NodeModel(weights=w, sums=sums, anchors=list(node.anchors),
+                         cannot=sorted(node.cannot), anchor_lo=list(node.size_lo),
+                         anchor_hi=list(node.size_hi), lo=lo, hi=np.maximum(hi, lo),
+                         free_lo=flo, free_hi=max(fhi, flo))
+
+    # -- upper bounds -------------------------------------------------------------------------
+
+    def objective(self, labels: NDArray[np.int64]) -> float:
+        """Profiled Problem (4) of point labels (whitened data: 1/2 SSE + entropy)."""
+        k, n = self.p.k, self.p.n
+        counts = np.bincount(labels, minlength=k)
+        if np.any(counts == 0):
+            return np.inf
+        sums = np.zeros((k, self.p.x.shape[1]))
+        np.add.at(sums, labels, self.p.x)
+        sse = self.sq_total - float(((sums ** 2).sum(1) / counts).sum())
+        return 0.5 * sse + float(cluster_entropy(counts, n).sum())
+
+    def local_search(self, node: Node, sp_labels: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Hard-assignment EM (CEM) on super-points with the anchors' clusters fixed."""
+        k = self.p.k
+        w = np.bincount(node.groups).astype(float)
+        sums = np.zeros((w.size, self.p.x.shape[1]))
+        np.add.at(sums, node.groups, self.p.x)
+        lab = sp_labels.copy()
+        anchors = np.asarray(node.anchors, dtype=np.int64)
+        for _ in range(100):
+            cnt = np.bincount(lab, weights=w, minlength=k)
+            if np.any(cnt == 0):
+                break
+            mu = np.zeros((k, sums.shape[1]))
+            np.add.at(mu, lab, sums)
+            mu /= cnt[:, None]
+            cost = -sums @ mu.T + 0.5 * w[:, None] * (mu ** 2).sum(1)[None, :] \
+                - w[:, None] * np.log(cnt / self.p.n)[None, :]
+            new = np.argmin(cost, axis=1)
+            new[anchors] = np.arange(anchors.size)
+            if np.array_equal(new, lab):
+                break
+            lab = new
+        return lab
+
+    def try_incumbent(self, node: Node, z: NDArray[np.float64] | None) -> None:
+        k = self.p.k
+        if z is None or len(node.anchors) != k:
+            return
+        a = np.asarray(node.anchors)
+        t = np.maximum(np.diag(z)[a], 1e-12)
+        frac = z[a, :] / t[:, None]
+        sp = np.argmax(frac, axis=0)
+        sp[a] = np.arange(k)
+        for cand in (sp, self.local_search(node, sp)):
+            labels = cand[node.groups]
+            value = self.objective(labels)
+            if value < self.ub - 1e-9 * abs(self.ub) and self.feasible(labels):
+                self.ub, self.best_labels = value, labels
+                self.notes.append(f"incumbent {value:.6f} from node {self.nodes} "
+                                  f"({node.branch})")
+
+    def evaluate_leaf(self, node: Node) -> None:
+        """A node whose K super-points are its anchors: score it if its sizes fit."""
+        w = np.bincount(node.groups)[node.anchors]
+        if len(node.size_lo) and (np.any(w < node.size_lo) or np.any(w > node.size_hi)):
+            return
+        labels = np.empty(self.p.n, dtype=np.int64)
+        for j, a in enumerate(node.anchors):
+            labels[node.groups == a] = j
+        value = self.objective(labels)
+        if value < self.ub and self.feasible(labels):
+            self.ub, self.best_labels = value, labels
+        if value < self.ub + self.rel_gap * abs(self.ub):
+            self.pruned_lb = min(self.pruned_lb, value)
+
+    # -- branching ----------------------------------------------------------------------------
+
+    def children(self, node: Node, z: NDArray[np.float64]) -> list[Node]:
+        k, n, lmin = self.p.k, self.p.n, max(self.p.min_size, 1)
+        anchors = node.anchors
+        r = len(anchors)
+        if r == 0:
+            first = self._first_anchor(node)
+            lo, hi = free_range([], [], n, k, lmin)
+            return [Node(node.groups, [first], node.cannot, [max(lo, int(
+                np.bincount(node.groups)[first]))], [hi], node.depth, "anchor 0")]
+        a = np.asarray(anchors)
+        t = np.maximum(np.diag(z)[a], 1e-12)
+        frac = z[a, :] / t[:, None]
+        errors = []
+        for j in range(r):
+            lo, hi = node.size_lo[j], node.size_hi[j]
+            if hi == lo:
+                errors.append(-1.0)
+                continue
+            size = float(np.clip(1.0 / t[j], lo, hi))
+            errors.append(float(cluster_entropy(size, n))
+                          - hull_value(cluster_hull(lo, hi, n), 1.0 / size))
+        if r == k - 1:   # the free cluster's range follows the anchored ones: split the widest
+            flo, fhi = free_range(node.size_lo, node.size_hi, n, 1, lmin)
+            if fhi > flo:
+                widths = np.array(node.size_hi) - np.array(node.size_lo)
+                j_w = int(np.argmax(widths))
+                size = float(np.clip(n - sum(1.0 / t), flo, fhi))
+                free_err = float(cluster_entropy(size, n)) - min(
+                    float(cluster_entropy(flo, n)), float(cluster_entropy(fhi, n)))
+                if widths[j_w] > 0 and free_err > errors[j_w]:
+                    errors[j_w] = free_err
+        j = int(np.argmax(errors))
+        fractional = 1.0 - frac.max(axis=0) if r == k else 1.0 - frac.sum(axis=0)
+        fractional[a] = -np.inf
+        s = int(np.argmax(fractional))
+        slack = 0.2 * self.rel_gap * abs(self.ub) if np.isfinite(self.ub) else 0.0
+        if errors[j] > slack or (errors[j] > 0 and fractional[s] <= 1e-6):
+            return self._size_children(node, j, t[j])
+        if r < k:   # probe: s joins an anchor, or starts a new cluster
+            cover = frac.sum(axis=0)
+            cover[a] = np.inf
+            b = int(np.argmin(cover))
+            kids = [merge(node, b, int(aj), f"{b} joins anchor {i}") for i, aj in enumerate(a)]
+            lo = list(node.size_lo) + [max(lmin, int(np.bincount(node.groups)[b]))]
+            hi = list(node.size_hi) + [n]
+            ranged = tighten_sizes(lo, hi, n, k - r - 1, lmin)
+            if ranged is not None:
+                kids.append(Node(node.groups, [*anchors, b], node.cannot | {
+                    (min(b, int(aj)), max(b, int(aj))) for aj in a}, ranged[0], ranged[1],
+                    node.depth + 1, f"{b} is anchor {r}"))
+            return [c for c in kids if c is not None]
+        kids = [merge(node, s, int(aj), f"{s} joins anchor {i}") for i, aj in enumerate(a)]
+        return [c for c in kids if c is not None]
+
+    def _size_children(self, node: Node, j: int, t_j: float) -> list[Node]:
+        """Bisect cluster j's size range (at its SDP size when the range is short)."""
+        n, k, lmin = self.p.n, self.p.k, max(self.p.min_size, 1)
+        lo, hi = node.size_lo[j], node.size_hi[j]
+        cut = (lo + hi) // 2 if hi - lo > 8 else int(np.clip(np.floor(1.0 / t_j), lo, hi - 1))
+        kids = []
+        for new_lo, new_hi in ((lo, cut), (cut + 1, hi)):
+            slo, shi = list(node.size_lo), list(node.size_hi)
+            slo[j], shi[j] = new_lo, new_hi
+            ranged = tighten_sizes(slo, shi, n, k - len(node.anchors), lmin)
+            if ranged is not None:
+                kids.append(Node(node.groups, list(node.anchors), node.cannot, ranged[0],
+                                 ranged[1], node.depth + 1, f"n_{j} in [{new_lo}, {new_hi}]"))
+        return kids
+
+    def _first_anchor(self, node: Node) -> int:
+        """The super-point nearest the largest incumbent cluster's mean (any point would do)."""
+        lab = self.best_labels
+        if lab is None:
+            return int(node.groups[0])
+        big = int(np.argmax(np.bincount(lab, minlength=self.p.k)))
+        centre = self.p.x[lab == big].mean(axis=0)
+        i = int(np.argmin(((self.p.x - centre) ** 2).sum(axis=1)))
+        return int(node.groups[i])
+
+    # -- main loop ----------------------------------------------------------------------------
+
+    def run(self) -> str:
+        start = time.perf_counter()
+        last_log = start
+        tol = self.rel_gap
+        while self.queue:
+            elapsed = time.perf_counter() - start
+            if elapsed > self.time_limit_s:
+                return "time_limit"
+            if self.node_limit is not None and self.nodes >= self.node_limit:
+                return "node_limit"
+            parent_bound, _, node = heapq.heappop(self.queue)
+            if parent_bound >= self.ub - tol * abs(self.ub):
+                self.pruned_lb = min(self.pruned_lb, parent_bound)
+                continue
+            if len(node.anchors) == 0:
+                for child in self.children(node, np.zeros((1, 1))):
+                    self.push(child, parent_bound)
+                continue
+            if node.m < self.p.k:   # fewer super-points than clusters: no clustering here
+                continue
+            if node.anchors:   # anchors' weights bound their clusters' sizes
+                w = np.bincount(node.groups)
+                ranged = tighten_sizes([max(lo, int(w[a])) for lo, a in
+                                        zip(node.size_lo, node.anchors, strict=True)],
+                                       node.size_hi, self.p.n, self.p.k - len(node.anchors),
+                                       max(self.p.min_size, 1))
+                if ranged is None:
+                    continue
+                node.size_lo, node.size_hi = ranged
+            if node.m == self.p.k == len(node.anchors):   # a leaf: one clustering
+                self.evaluate_leaf(node)
+                continue
+            self.nodes += 1
+            options = dict(self.p.solver_options)
+            if self.p.solver == "SCS":   # a node's solve never overruns the time limit
+                options.setdefault("eps_abs", 1e-5)   # the safe bound absorbs the residuals
+                options.setdefault("eps_rel", 1e-5)
+                left = max(1.0, self.time_limit_s - (time.perf_counter() - start))
+                cap = self.p.node_time_limit_s
+                options.setdefault("time_limit_secs", left if cap is None else min(left, cap))
+            res = sdp_bound(self.model(node), self.p.k, self.p.n, self.sq_total,
+                            solver=self.p.solver, solver_options=options)
+            bound = max(parent_bound, res.safe)
+            if res.safe == np.inf:
+                continue   # the solver's infeasibility certificate: no clustering in this node
+            if res.z is None:
+                self.notes.append(f"node {self.nodes}: conic solve failed ({res.status}); "
+                                  "its parent's bound is kept")
+            self.try_incumbent(node, res.z)
+            if bound >= self.ub - tol * abs(self.ub):
+                self.pruned_lb = min(self.pruned_lb, bound)
+            else:
+                # a failed solve still branches (any branching partitions the node), from a
+                # neutral point: sizes are bisected, anchors grow
+                m = node.m
+                z = res.z if res.z is not None else np.full((m, m), 1.0 / m)
+                for child in self.children(node, z):
+                    self.push(child, bound)
+            now = time.perf_counter()
+            self.trace.append((now - start, self.ub, self.global_lb()))
+            if now - last_log > 10.0:
+                last_log = now
+                log.info("exact: %.0f s, %d nodes, %d open, UB %.6f, LB %.6f, gap %.2e",
+                         now - start, self.nodes, len(self.queue), self.ub, self.global_lb(),
+                         self.gap())
+        return "optimal"

@@ -1,0 +1,169 @@
+"""Method ``exact`` (SDP branch-and-bound): valid under-estimators, sound bounds even from an
+inaccurate conic solve, certified optima equal brute force and SCIP, constraints honoured."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from mixopt.constraints import Constraints, InfeasibleConstraintsError
+from mixopt.methods.exact import fit_exact
+from mixopt.methods.exact_entropy import cluster_entropy, cluster_hull, hull_value, point_chord
+from mixopt.methods.exact_sdp import NodeModel, sdp_bound
+from mixopt.objectives import profiled_objective
+from mixopt.problem import MAPProblem
+
+
+def instance(n: int, k: int, d: int, seed: int, sep: float = 2.0) -> MAPProblem:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, sep, size=(k, d))
+    y = centres[np.arange(n) % k] + rng.normal(size=(n, d))
+    lam = np.eye(d) if d == 1 else np.diag(rng.uniform(0.5, 2.0, size=d))
+    return MAPProblem(y, k, lam)
+
+
+def brute_force(problem: MAPProblem, cons: Constraints) -> float:
+    best = np.inf
+    for labels in itertools.product(range(problem.k), repeat=problem.n):
+        lab = np.array(labels)
+        if np.bincount(lab, minlength=problem.k).min() == 0 or cons.violations(lab, problem.k):
+            continue
+        best = min(best, profiled_objective(problem.y, lab, problem.k, problem.precision))
+    return best
+
+
+@pytest.mark.parametrize(("lo", "hi", "n"), [(1, 1, 5), (1, 40, 40), (3, 17, 60), (20, 90, 178)])
+def test_entropy_underestimators_are_valid_and_exact_at_the_ends(lo, hi, n):
+    lines = cluster_hull(lo, hi, n)
+    chord = point_chord(np.array([lo]), np.array([hi]), n)[0]
+    for m in range(lo, hi + 1):
+        assert hull_value(lines, 1.0 / m) <= cluster_entropy(m, n) + 1e-9
+        assert chord[0] + chord[1] / m <= np.log(n / m) + 1e-12
+    for m in (lo, hi):
+        assert hull_value(lines, 1.0 / m) == pytest.approx(float(cluster_entropy(m, n)), abs=1e-9)
+        assert chord[0] + chord[1] / m == pytest.approx(np.log(n / m), abs=1e-12)
+
+
+def _node(problem: MAPProblem, anchors: list[int], lo: list[int], hi: list[int]) -> NodeModel:
+    x = problem.y @ np.linalg.cholesky(problem.precision)
+    x = x - x.mean(0)
+    n = problem.n
+    return NodeModel(weights=np.ones(n, dtype=np.int64), sums=x, anchors=anchors, cannot=[],
+                     anchor_lo=lo, anchor_hi=hi, lo=np.full(n, min(lo) if lo else 1),
+                     hi=np.full(n, max(hi) if hi else n - problem.k + 1)), float((x ** 2).sum())
+
+
+@pytest.mark.parametrize("options", [{}, {"eps_abs": 1e-2, "eps_rel": 1e-2, "max_iters": 30}])
+def test_safe_bound_is_below_the_node_optimum_even_from_a_sloppy_solve(options):
+    """The dual bound is valid whatever the solver's accuracy (here 30 SCS iterations)."""
+    problem = instance(8, 3, 2, seed=4)
+    n, k = problem.n, problem.k
+    anchors, lo, hi = [0, 1, 2], [2, 2, 2], [3, 4, 4]
+    node, sq = _node(problem, anchors, lo, hi)
+    res = sdp_bound(node, k, n, sq, solver="SCS", solver_options=options)
+    best = np.inf   # node optimum: anchors 0, 1, 2 in clusters 0, 1, 2, sizes in the ranges
+    for rest in itertools.product(range(k), repeat=n - 3):
+        lab = np.array([0, 1, 2, *rest])
+        sizes = np.bincount(lab, minlength=k)
+        if np.all(sizes >= lo) and np.all(sizes <= hi):
+            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    assert np.isfinite(res.safe)
+    assert res.safe <= best + 1e-7 * abs(best)
+    if not options:
+        assert res.safe >= res.primal - 1e-3 * abs(res.primal)   # tight when solved well
+
+
+def test_safe_bound_with_a_free_cluster_is_below_the_node_optimum():
+    """Two anchors of three clusters: the third cluster's entropy enters through free_point_hull."""
+    problem = instance(9, 3, 2, seed=8)
+    n, k = problem.n, problem.k
+    x = problem.y @ np.linalg.cholesky(problem.precision)
+    x = x - x.mean(0)
+    lo, hi, flo, fhi = [2, 2], [4, 5], 1, 5
+    node = NodeModel(weights=np.ones(n, dtype=np.int64), sums=x, anchors=[0, 1], cannot=[],
+                     anchor_lo=lo, anchor_hi=hi, lo=np.full(n, 1), hi=np.full(n, 5),
+                     free_lo=flo, free_hi=fhi)
+    res = sdp_bound(node, k, n, float((x ** 2).sum()), solver="SCS")
+    best = np.inf
+    for rest in itertools.product(range(k), repeat=n - 2):
+        lab = np.array([0, 1, *rest])
+        sizes = np.bincount(lab, minlength=k)
+        if np.all(sizes[:2] >= lo) and np.all(sizes[:2] <= hi) and flo <= sizes[2] <= fhi:
+            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    assert np.isfinite(res.safe) and res.safe <= best + 1e-7 * abs(best)
+    assert res.safe >= res.primal - 1e-3 * abs(res.primal)
+
+
+@pytest.mark.parametrize(("n", "k", "d", "seed"), [(9, 2, 1, 0), (10, 3, 2, 1), (9, 3, 3, 2),
+                                                    (8, 2, 2, 3)])
+def test_certified_optimum_equals_brute_force(n, k, d, seed):
+    problem = instance(n, k, d, seed)
+    cons = Constraints.paper_defaults()
+    res = fit_exact(problem, constraints=cons, time_limit_s=120)
+    opt = brute_force(problem, cons)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(opt, rel=1e-9)
+    assert res.lower_bound <= opt + 1e-9 * abs(opt)
+    assert res.gap <= 1e-4
+    assert not cons.violations(res.labels, k, pi=res.pi)   # pi ordered as asked
+
+
+@pytest.mark.parametrize("spec", [
+    {"min_size": 4},
+    {"must_link": [[0, 5], [2, 7]], "cannot_link": [[1, 3]]},
+    {"known_labels": [[0, 1], [1, 0], [4, 1]], "min_size": 1},
+    {"known_labels": [[0, 0], [1, 1], [2, 2]], "cannot_link": [[3, 4]]},
+])
+def test_side_constraints_are_honoured(spec):
+    problem = instance(10, 3 if "known_labels" in spec and len(spec["known_labels"]) == 3
+                       and spec["known_labels"][2][1] == 2 else 2, 2, seed=7)
+    cons = Constraints.from_dict(spec)
+    res = fit_exact(problem, constraints=cons, time_limit_s=120)
+    assert res.status == "optimal"
+    assert not cons.violations(res.labels, problem.k)
+    assert res.objective == pytest.approx(brute_force(problem, cons), rel=1e-9)
+
+
+def test_matches_scip_certified_optimum():
+    """SCIP's proven optimum of the MINLP (Problem (4)) on a small subset."""
+    pytest.importorskip("pyscipopt")
+    from mixopt.methods.minlp import fit_minlp
+
+    problem = instance(12, 2, 2, seed=11, sep=3.0)
+    cons = Constraints.paper_defaults()
+    scip = fit_minlp(problem, constraints=cons, backend="scip", time_limit_s=120)
+    if scip.status != "optimal":
+        pytest.skip(f"SCIP did not certify within its limit ({scip.status})")
+    res = fit_exact(problem, constraints=cons, time_limit_s=120)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(scip.objective, rel=1e-4)
+    assert res.lower_bound <= scip.objective * (1 + 1e-6)
+
+
+def test_time_limit_reports_valid_bounds():
+    problem = instance(40, 3, 2, seed=5, sep=1.0)
+    res = fit_exact(problem, constraints=Constraints.paper_defaults(), time_limit_s=1.0,
+                    node_time_limit_s=0.5)
+    assert res.status in ("time_limit", "optimal")
+    assert res.lower_bound <= res.objective
+    assert res.upper_bound == pytest.approx(res.objective)
+    if res.status == "time_limit":
+        assert res.gap > 1e-4
+
+
+def test_unsupported_constraints_and_missing_backends_fail_clearly():
+    problem = instance(6, 2, 1, seed=0)
+    with pytest.raises(ValueError, match="exact supports"):
+        fit_exact(problem, constraints=Constraints.from_dict(
+            {"packing": [{"points": [0, 1], "component": 0, "at_most": 1}]}))
+    with pytest.raises(ValueError, match="unknown backend"):
+        fit_exact(problem, backend="cplex")
+    import cvxpy as cp
+    if "MOSEK" not in cp.installed_solvers():
+        with pytest.raises(RuntimeError, match="MOSEK"):
+            fit_exact(problem, backend="mosek")
+    with pytest.raises(InfeasibleConstraintsError):
+        fit_exact(problem, constraints=Constraints.from_dict(
+            {"must_link": [[0, 1]], "cannot_link": [[0, 1]]}))
