@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+import cvxpy as cp
 import numpy as np
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
@@ -37,8 +38,6 @@ SUPPORTED = ("min_size", "pi_order", "must_link", "implies", "cannot_link", "kno
 
 def conic_solver(backend: str) -> str:
     """cvxpy solver name of ``backend``; a clear error when it is not installed or licensed."""
-    import cvxpy as cp
-
     names = {"scs": "SCS", "clarabel": "CLARABEL", "mosek": "MOSEK"}
     if backend == "auto":
         return "MOSEK" if _mosek_usable() else "SCS"
@@ -54,8 +53,6 @@ def conic_solver(backend: str) -> str:
 
 def _mosek_usable() -> bool:
     """True when MOSEK solves a one-variable SDP (installed and licensed)."""
-    import cvxpy as cp
-
     if "MOSEK" not in cp.installed_solvers():
         return False
     x = cp.Variable((1, 1), PSD=True)
@@ -168,9 +165,9 @@ def fit_exact(
     def feasible(labels: np.ndarray) -> bool:   # labels of the search clusters
         return not search_cons.violations(component_of[labels], problem.k)
 
-    bnb = BranchAndBound(bnb_problem, root, labels0, np.inf, rel_gap, time_limit_s,
-                         node_limit=node_limit, feasible=feasible)
-    if labels0 is not None:
+    bnb = BranchAndBound(bnb_problem, root, rel_gap, time_limit_s, node_limit=node_limit,
+                         feasible=feasible)
+    if labels0 is not None:   # the EM incumbent, in the search's cluster numbering
         bnb.best_labels = (np.argsort(component_of)[labels0] if cons.names_components
                            else _relabel_to_anchors(labels0, root, problem.k))
         bnb.ub = bnb.objective(bnb.best_labels)
@@ -200,12 +197,10 @@ def fit_exact(
              f"relative gap {gap:.3g} (target {rel_gap:g})", *bnb.notes[-20:]]
     log.info("exact: %s after %d nodes, objective %.6f, lower bound %.6f, gap %.3g",
              status, bnb.nodes, objective, lb, gap)
-    import cvxpy
-
     return MethodResult(
         labels=labels, mu=mu, pi=pi, objective=objective, status=status,
         lower_bound=float(lb), upper_bound=objective, iterations=bnb.nodes,
-        solver={"name": f"mixopt-exact+{solver.lower()}", "version": cvxpy.__version__,
+        solver={"name": f"mixopt-exact+{solver.lower()}", "version": cp.__version__,
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s,
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),

@@ -23,6 +23,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,13 +114,13 @@ def free_range(lo: list[int], hi: list[int], n: int, free: int, lmin: int) -> tu
 class BranchAndBound:
     """Best-first search; see the module doc. ``run`` returns the incumbent and the bounds."""
 
-    def __init__(self, prob: BnBProblem, root: Node, incumbent: NDArray[np.int64], ub: float,
-                 rel_gap: float, time_limit_s: float, node_limit: int | None = None,
-                 feasible: callable | None = None) -> None:
+    def __init__(self, prob: BnBProblem, root: Node, rel_gap: float, time_limit_s: float,
+                 node_limit: int | None = None,
+                 feasible: Callable[[NDArray[np.int64]], bool] | None = None) -> None:
         self.p = prob
         self.sq_total = float((prob.x ** 2).sum())
-        self.best_labels = incumbent
-        self.ub = ub
+        self.best_labels: NDArray[np.int64] | None = None   # labels of the search clusters
+        self.ub = np.inf
         self.rel_gap = rel_gap
         self.time_limit_s = time_limit_s
         self.node_limit = node_limit
