@@ -96,12 +96,13 @@ def test_safe_bound_with_a_free_cluster_is_below_the_node_optimum():
     assert res.safe >= res.primal - 1e-3 * abs(res.primal)
 
 
-@pytest.mark.parametrize(("n", "k", "d", "seed"), [(9, 2, 1, 0), (10, 3, 2, 1), (9, 3, 3, 2),
-                                                    (8, 2, 2, 3)])
-def test_certified_optimum_equals_brute_force(n, k, d, seed):
+@pytest.mark.parametrize(("n", "k", "d", "seed", "search"), [
+    (9, 2, 1, 0, "sdp"), (10, 3, 2, 1, "auto"), (9, 3, 3, 2, "auto"), (8, 2, 2, 3, "sdp"),
+    (9, 2, 1, 0, "directions"), (8, 2, 2, 3, "directions"), (10, 2, 3, 4, "auto")])
+def test_certified_optimum_equals_brute_force(n, k, d, seed, search):
     problem = instance(n, k, d, seed)
     cons = Constraints.paper_defaults()
-    res = fit_exact(problem, constraints=cons, time_limit_s=120)
+    res = fit_exact(problem, constraints=cons, time_limit_s=120, search=search)
     opt = brute_force(problem, cons)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(opt, rel=1e-9)
@@ -112,6 +113,7 @@ def test_certified_optimum_equals_brute_force(n, k, d, seed):
 
 @pytest.mark.parametrize("spec", [
     {"min_size": 4},
+    {"min_size": 4, "search": "sdp"},
     {"must_link": [[0, 5], [2, 7]], "cannot_link": [[1, 3]]},
     {"known_labels": [[0, 1], [1, 0], [4, 1]], "min_size": 1},
     {"known_labels": [[0, 0], [1, 1], [2, 2]], "cannot_link": [[3, 4]]},
@@ -119,27 +121,37 @@ def test_certified_optimum_equals_brute_force(n, k, d, seed):
 def test_side_constraints_are_honoured(spec):
     problem = instance(10, 3 if "known_labels" in spec and len(spec["known_labels"]) == 3
                        and spec["known_labels"][2][1] == 2 else 2, 2, seed=7)
+    spec = dict(spec)
+    search = spec.pop("search", "auto")
     cons = Constraints.from_dict(spec)
-    res = fit_exact(problem, constraints=cons, time_limit_s=120)
+    res = fit_exact(problem, constraints=cons, time_limit_s=120, search=search)
     assert res.status == "optimal"
     assert not cons.violations(res.labels, problem.k)
     assert res.objective == pytest.approx(brute_force(problem, cons), rel=1e-9)
 
 
-def test_matches_scip_certified_optimum():
-    """SCIP's proven optimum of the MINLP (Problem (4)) on a small subset."""
+@pytest.fixture(scope="module")
+def scip_instance():
+    """A small subset and SCIP's proven optimum of its MINLP (Problem (4))."""
     pytest.importorskip("pyscipopt")
     from mixopt.methods.minlp import fit_minlp
 
     problem = instance(12, 2, 2, seed=11, sep=3.0)
-    cons = Constraints.paper_defaults()
-    scip = fit_minlp(problem, constraints=cons, backend="scip", time_limit_s=120)
+    scip = fit_minlp(problem, constraints=Constraints.paper_defaults(), backend="scip",
+                     time_limit_s=120)
     if scip.status != "optimal":
         pytest.skip(f"SCIP did not certify within its limit ({scip.status})")
-    res = fit_exact(problem, constraints=cons, time_limit_s=120)
+    return problem, scip.objective
+
+
+@pytest.mark.parametrize("search", ["sdp", "directions"])
+def test_matches_scip_certified_optimum(scip_instance, search):
+    problem, scip_objective = scip_instance
+    res = fit_exact(problem, constraints=Constraints.paper_defaults(), time_limit_s=120,
+                    search=search)
     assert res.status == "optimal"
-    assert res.objective == pytest.approx(scip.objective, rel=1e-4)
-    assert res.lower_bound <= scip.objective * (1 + 1e-6)
+    assert res.objective == pytest.approx(scip_objective, rel=1e-4)
+    assert res.lower_bound <= scip_objective * (1 + 1e-6)
 
 
 def test_time_limit_reports_valid_bounds():
@@ -164,6 +176,13 @@ def test_unsupported_constraints_and_missing_backends_fail_clearly():
     if "MOSEK" not in cp.installed_solvers():
         with pytest.raises(RuntimeError, match="MOSEK"):
             fit_exact(problem, backend="mosek")
+    with pytest.raises(ValueError, match="unknown search"):
+        fit_exact(problem, search="grid")
+    with pytest.raises(ValueError, match="K = 2"):
+        fit_exact(instance(6, 3, 2, seed=0), search="directions")
+    with pytest.raises(ValueError, match="K = 2"):
+        fit_exact(problem, search="directions",
+                  constraints=Constraints.from_dict({"must_link": [[0, 1]]}))
     with pytest.raises(InfeasibleConstraintsError):
         fit_exact(problem, constraints=Constraints.from_dict(
             {"must_link": [[0, 1]], "cannot_link": [[0, 1]]}))

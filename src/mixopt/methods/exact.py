@@ -29,6 +29,7 @@ import numpy as np
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.base import MethodResult
 from mixopt.methods.exact_bnb import BnBProblem, BranchAndBound, Node, tighten_sizes
+from mixopt.methods.exact_k2 import DirectionSearch
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
@@ -131,6 +132,7 @@ def fit_exact(
     node_time_limit_s: float | None = 60.0,
     threads: int = 1,
     log_progress: bool = True,
+    search: str = "auto",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``) or the best bounds
     reached within ``time_limit_s``; ``seed`` is unused (the search is deterministic).
@@ -138,7 +140,12 @@ def fit_exact(
     ``backend``: the conic solver of the node bounds (``scs`` default, ``clarabel``, ``mosek``
     when licensed, ``auto``: MOSEK if usable else SCS). ``threads`` and ``log_progress`` are
     accepted for the workflow's uniform options: the search is single-threaded and always logs
-    its progress (logger ``mixopt.methods.exact``)."""
+    its progress (logger ``mixopt.methods.exact``).
+
+    ``search``: ``sdp`` (the SDP branch-and-bound, any K and d), ``directions`` (K = 2 only:
+    branch-and-bound over the direction between the two cluster means,
+    :mod:`mixopt.methods.exact_k2`; no conic solver) or ``auto``: ``directions`` when K = 2,
+    d <= 5 and no constraint links or labels points, else ``sdp``."""
     cons = constraints or Constraints()
     solver = conic_solver(backend)
     unsupported = [key for key, value in cons.to_dict().items()
@@ -153,6 +160,16 @@ def fit_exact(
                          "components the order is a real constraint); use minlp/miqp")
     # pi_order alone is a relabelling, applied to the result: search without it
     search_cons = replace(cons, pi_order=False)
+    links_points = bool(cons.must_link or cons.implies or cons.cannot_link
+                        or cons.names_components)
+    if search not in ("auto", "sdp", "directions"):
+        raise ValueError(f"exact: unknown search {search!r}; choose auto, sdp or directions")
+    if search == "directions" and (problem.k != 2 or links_points):
+        raise ValueError("exact: search 'directions' needs K = 2 and no must/cannot-links or "
+                         "known labels (min_size and pi_order are fine); use search 'sdp'")
+    if search == "directions" or (search == "auto" and problem.k == 2 and problem.d <= 5
+                                  and not links_points):
+        return _fit_directions(problem, cons, search_cons, time_limit_s, rel_gap, em_starts)
     chol = np.linalg.cholesky(problem.precision)
     x = problem.y @ chol
     x = x - x.mean(axis=0)
@@ -205,6 +222,39 @@ def fit_exact(
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),
                                 "objective_whitened": bnb.ub, "notes": notes})
+
+
+def _fit_directions(problem: MAPProblem, cons: Constraints, search_cons: Constraints,
+                    time_limit_s: float, rel_gap: float, em_starts: int) -> MethodResult:
+    """K = 2: the branch-and-bound over mean-difference directions (:mod:`exact_k2`)."""
+    chol = np.linalg.cholesky(problem.precision)
+    x = problem.y @ chol
+    x = x - x.mean(axis=0)
+    labels0 = _start(problem, search_cons, em_starts)
+    search = DirectionSearch(x, min_size=cons.min_size)
+    res = search.run(rel_gap=rel_gap, time_limit_s=time_limit_s, labels0=labels0)
+    mu, pi = profile_parameters(problem.y, res.labels, problem.k)
+    labels = res.labels
+    if cons.pi_order:
+        labels, mu, pi, _ = order_by_pi(labels, mu, pi)
+    objective = map_objective(problem.y, labels, mu, pi, problem.precision)
+    lb = res.lower_bound
+    gap = (objective - lb) / max(abs(objective), 1e-12)
+    status = res.status
+    if status == "optimal" and gap > rel_gap * 1.01:
+        status = "time_limit"
+    notes = [f"K = 2 branch-and-bound over mean-difference directions: {res.boxes} boxes; "
+             f"relative gap {gap:.3g} (target {rel_gap:g}); no conic solver"]
+    log.info("exact: %s after %d boxes, objective %.6f, lower bound %.6f, gap %.3g",
+             status, res.boxes, objective, lb, gap)
+    return MethodResult(
+        labels=labels, mu=mu, pi=pi, objective=objective, status=status,
+        lower_bound=float(lb), upper_bound=objective, iterations=res.boxes,
+        solver={"name": "mixopt-exact-directions",
+                "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s,
+                            "search": "directions"}},
+        trace=res.trace, extra={"nodes": res.boxes, "search": "directions",
+                                "objective_whitened": res.upper_bound, "notes": notes})
 
 
 def _relabel_to_anchors(labels: np.ndarray, root: Node, k: int) -> np.ndarray:

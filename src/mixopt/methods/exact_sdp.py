@@ -17,10 +17,11 @@ inequalities ``Z_{a_j s} <= Z_{a_j a_j}``.
 **Safe bound.** The conic solver's value is not used as a bound. From its (approximate) dual
 multipliers the Lagrangian ``L(Z, e)`` is assembled in numpy, inequality multipliers clipped to
 their sign, and minimised exactly over a set containing every feasible clustering:
-``{Z psd, sum_s w_s Z_ss = K}`` gives ``K lambda_min(D^-1/2 S D^-1/2)`` (D = diag(w)), and the
-entropy variables lie in ``[0, n/e]``. By weak duality the result is a valid lower bound whatever
-the solver's accuracy (Jansson-style rigorous bound; eigenvalue error is below 1e-9 relative and
-is subtracted).
+``{0 <= Y <= I, tr Y = K}`` (``Y = D^1/2 Z D^1/2``, D = diag(w), is an orthogonal projection
+of rank K for every clustering) gives the sum of the K smallest eigenvalues of
+``D^-1/2 S D^-1/2`` (Ky Fan), and the entropy variables lie in ``[0, n/e]``. By weak duality
+the result is a valid lower bound whatever the solver's accuracy (Jansson-style rigorous
+bound; eigenvalue error is below 1e-9 relative and is subtracted).
 """
 
 from __future__ import annotations
@@ -219,5 +220,6 @@ def _lagrangian_bound(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n
     s = 0.5 * (s + s.T)
     dm = 1.0 / np.sqrt(w)
     eig = np.linalg.eigvalsh(dm[:, None] * s * dm[None, :])
-    lam_min = float(eig[0]) - 1e-9 * max(1.0, float(np.abs(eig).max()))
-    return float(c0 + k * lam_min + box)
+    # min over {0 <= Y <= I, tr Y = K} (Ky Fan): the K smallest eigenvalues
+    smallest = float(eig[:k].sum()) - k * 1e-9 * max(1.0, float(np.abs(eig).max()))
+    return float(c0 + smallest + box)
