@@ -188,6 +188,25 @@ def test_em_warm_start_gives_an_incumbent_no_worse_than_em(fit):
     assert not [n for n in res.extra["notes"] if "violates" in n]
 
 
+@pytest.mark.parametrize("fit", [fit_minlp, fit_miqp])
+def test_warm_start_stays_the_incumbent_when_the_solver_stops_first(fit):
+    """A time limit hit before SCIP takes up the warm start still reports EM's assignment."""
+    from mixopt.methods.em import fit_em
+
+    rng = np.random.default_rng(3)
+    y = np.vstack([rng.normal(c, 0.6, size=(40, 2)) for c in (-2.0, 0.0, 2.0)])
+    problem = MAPProblem(y, 3, np.eye(2) * 2.0)
+    cons = Constraints(min_size=1)
+    em = fit_em(problem, constraints=cons)
+    res = fit(problem, constraints=cons, backend="scip", time_limit_s=1e-3, warm_start="em")
+    assert res.status == "time_limit"
+    assert len(res.labels) == problem.n
+    assert any("before taking up the warm start" in n for n in res.extra["notes"])
+    assert np.array_equal(res.labels, em.labels)
+    assert res.objective == pytest.approx(
+        profiled_objective(y, em.labels, 3, problem.precision), rel=1e-9)
+
+
 def test_warm_start_that_breaks_a_constraint_is_skipped_with_a_note():
     y = np.r_[np.zeros(5), np.ones(5) * 10][:, None]
     problem = MAPProblem(y, 2, np.eye(1))

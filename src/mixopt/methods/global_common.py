@@ -77,9 +77,12 @@ def solve_formulation(
     solver = {"name": out.backend, "version": out.version, "options": out.options}
     k, d = problem.k, problem.d
     started = bool(start_notes) and start_notes[0].startswith("warm start:")
-    if not out.has_solution and out.status == "error" and started:
-        notes.append("the solver failed; reported solution = the warm start, lower bound = the "
-                     "solver's last dual bound")
+    if not out.has_solution and out.status in ("error", "time_limit") and started:
+        # the warm start satisfies every constraint: it stays the incumbent
+        notes.append(("the solver failed" if out.status == "error" else
+                      "the solver stopped before taking up the warm start")
+                     + "; reported solution = the warm start, lower bound = the solver's last "
+                     "dual bound")
         out.has_solution = True   # the model still holds the warm start's values
     if not out.has_solution:
         status = "infeasible" if out.status == "infeasible" else out.status
