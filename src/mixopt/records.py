@@ -22,7 +22,7 @@ VOLATILE_FIELDS = ("wall_time_s", "cpu_time_s", "trace")
 VOLATILE_PROVENANCE = ("host", "start_time", "end_time", "command", "platform")
 # Clock readings that methods keep in ``extra`` (seconds, not results): the thesis Chapter 1 jobs
 # time the evaluation of Obj after the method (``mixopt.fois.ch1_job``).
-VOLATILE_EXTRA = ("evaluation_time_s",)
+VOLATILE_EXTRA = ("evaluation_time_s", "seconds")   # clock readings, at any depth of extra
 
 
 class RecordError(ValueError):
@@ -79,5 +79,14 @@ def stable_view(record: dict[str, Any]) -> dict[str, Any]:
         prov.pop(key, None)
     rec["provenance"] = prov
     if isinstance(rec.get("extra"), dict):
-        rec["extra"] = {k: v for k, v in rec["extra"].items() if k not in VOLATILE_EXTRA}
+        rec["extra"] = _without_clock(rec["extra"])
     return rec
+
+
+def _without_clock(value: Any) -> Any:
+    """``value`` with the keys of :data:`VOLATILE_EXTRA` dropped from every nested dict."""
+    if isinstance(value, dict):
+        return {k: _without_clock(v) for k, v in value.items() if k not in VOLATILE_EXTRA}
+    if isinstance(value, list):
+        return [_without_clock(v) for v in value]
+    return value
