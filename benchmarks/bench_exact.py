@@ -1,8 +1,9 @@
 """Method ``exact`` on the paper's multi-dimensional data sets: time to certify and final gap.
 
 Prints, per data set, the wall time, status, objective, certified lower bound and relative gap of
-the SDP branch-and-bound next to the gap the paper's MIQP left after 12 hours (Table 2: wine,
-brca; Sec. 4.2: pam50-4d with its 139 known subtypes). Needs the processed data sets
+method ``exact`` (the SDP branch-and-bound; for brca, K = 2 in d = 3, its search over
+mean-difference directions; last column: nodes or boxes) next to the gap the paper's MIQP left
+after 12 hours (Table 2: wine, brca; Sec. 4.2: pam50-4d with its 139 known subtypes). Needs the processed data sets
 (``snakemake data/processed/wine.csv`` ...).
 
     python benchmarks/bench_exact.py --time-limit 3600            # the issue's one-hour budget
