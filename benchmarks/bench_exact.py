@@ -3,8 +3,8 @@
 Prints, per data set, the wall time, status, objective, certified lower bound and relative gap of
 method ``exact`` (the SDP branch-and-bound; for brca, K = 2 in d = 3, its search over
 mean-difference directions; last column: nodes or boxes) next to the gap the paper's MIQP left
-after 12 hours (Table 2: wine, brca; Sec. 4.2: pam50-4d with its 139 known subtypes). Needs the processed data sets
-(``snakemake data/processed/wine.csv`` ...).
+after 12 hours (Table 2: wine, brca; Sec. 4.2: pam50-4d with its 139 known subtypes). Needs the
+processed data sets (``snakemake data/processed/wine.csv`` ...).
 
     python benchmarks/bench_exact.py --time-limit 3600            # the one-hour budget
     python benchmarks/bench_exact.py --time-limit 120 --datasets wine
