@@ -169,10 +169,9 @@ def fit_exact(
                          "known labels (min_size and pi_order are fine); use search 'sdp'")
     if search == "directions" or (search == "auto" and problem.k == 2 and problem.d <= 5
                                   and not links_points):
-        return _fit_directions(problem, cons, search_cons, time_limit_s, rel_gap, em_starts)
-    chol = np.linalg.cholesky(problem.precision)
-    x = problem.y @ chol
-    x = x - x.mean(axis=0)
+        return _fit_directions(problem, _whitened(problem), cons, search_cons, time_limit_s,
+                               rel_gap, em_starts)
+    x = _whitened(problem)
     labels0 = _start(problem, search_cons, em_starts)
     bnb_problem = BnBProblem(x=x, k=problem.k, min_size=cons.min_size, solver=solver,
                              solver_options=dict(solver_options or {}),
@@ -224,12 +223,16 @@ def fit_exact(
                                 "objective_whitened": bnb.ub, "notes": notes})
 
 
-def _fit_directions(problem: MAPProblem, cons: Constraints, search_cons: Constraints,
-                    time_limit_s: float, rel_gap: float, em_starts: int) -> MethodResult:
+def _whitened(problem: MAPProblem) -> np.ndarray:
+    """Centred whitened data ``x_i = L' y_i`` (``Lambda = L L'``)."""
+    x = problem.y @ np.linalg.cholesky(problem.precision)
+    return x - x.mean(axis=0)
+
+
+def _fit_directions(problem: MAPProblem, x: np.ndarray, cons: Constraints,
+                    search_cons: Constraints, time_limit_s: float, rel_gap: float,
+                    em_starts: int) -> MethodResult:
     """K = 2: the branch-and-bound over mean-difference directions (:mod:`exact_k2`)."""
-    chol = np.linalg.cholesky(problem.precision)
-    x = problem.y @ chol
-    x = x - x.mean(axis=0)
     labels0 = _start(problem, search_cons, em_starts)
     search = DirectionSearch(x, min_size=cons.min_size)
     res = search.run(rel_gap=rel_gap, time_limit_s=time_limit_s, labels0=labels0)
