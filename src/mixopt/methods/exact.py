@@ -201,14 +201,8 @@ def fit_exact(
             trace=bnb.trace, extra={"notes": ["exact: no clustering satisfies the constraints"
                                               if status == "optimal" else
                                               "exact: no feasible clustering found in time"]})
-    mu, pi = profile_parameters(problem.y, labels, problem.k)
-    if cons.pi_order and not cons.names_components:
-        labels, mu, pi, _ = order_by_pi(labels, mu, pi)
-    objective = map_objective(problem.y, labels, mu, pi, problem.precision)
     lb = bnb.global_lb()
-    gap = (objective - lb) / max(abs(objective), 1e-12)
-    if status == "optimal" and gap > rel_gap * 1.01:
-        status = "time_limit"
+    labels, mu, pi, objective, gap, status = _scored(problem, cons, labels, lb, status, rel_gap)
     notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver}; "
              f"relative gap {gap:.3g} (target {rel_gap:g})", *bnb.notes[-20:]]
     log.info("exact: %s after %d nodes, objective %.6f, lower bound %.6f, gap %.3g",
@@ -221,6 +215,21 @@ def fit_exact(
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),
                                 "objective_whitened": bnb.ub, "notes": notes})
+
+
+def _scored(problem: MAPProblem, cons: Constraints, labels: np.ndarray, lb: float, status: str,
+            rel_gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, str]:
+    """The search's clustering scored by Problem (4): (labels, mu, pi, objective, gap, status),
+    ordered by pi when asked (a relabelling without named components); ``optimal`` becomes
+    ``time_limit`` when the exact gap misses ``rel_gap``."""
+    mu, pi = profile_parameters(problem.y, labels, problem.k)
+    if cons.pi_order and not cons.names_components:
+        labels, mu, pi, _ = order_by_pi(labels, mu, pi)
+    objective = map_objective(problem.y, labels, mu, pi, problem.precision)
+    gap = (objective - lb) / max(abs(objective), 1e-12)
+    if status == "optimal" and gap > rel_gap * 1.01:
+        status = "time_limit"
+    return labels, mu, pi, objective, gap, status
 
 
 def _whitened(problem: MAPProblem) -> np.ndarray:
@@ -236,16 +245,9 @@ def _fit_directions(problem: MAPProblem, x: np.ndarray, cons: Constraints,
     labels0 = _start(problem, search_cons, em_starts)
     search = DirectionSearch(x, min_size=cons.min_size)
     res = search.run(rel_gap=rel_gap, time_limit_s=time_limit_s, labels0=labels0)
-    mu, pi = profile_parameters(problem.y, res.labels, problem.k)
-    labels = res.labels
-    if cons.pi_order:
-        labels, mu, pi, _ = order_by_pi(labels, mu, pi)
-    objective = map_objective(problem.y, labels, mu, pi, problem.precision)
     lb = res.lower_bound
-    gap = (objective - lb) / max(abs(objective), 1e-12)
-    status = res.status
-    if status == "optimal" and gap > rel_gap * 1.01:
-        status = "time_limit"
+    labels, mu, pi, objective, gap, status = _scored(problem, cons, res.labels, lb, res.status,
+                                                     rel_gap)
     notes = [f"K = 2 branch-and-bound over mean-difference directions: {res.boxes} boxes; "
              f"relative gap {gap:.3g} (target {rel_gap:g}); no conic solver"]
     log.info("exact: %s after %d boxes, objective %.6f, lower bound %.6f, gap %.3g",

@@ -43,7 +43,7 @@ log = logging.getLogger("mixopt.methods.exact")
 
 @dataclass
 class DirectionResult:
-    """Outcome of :func:`direction_bnb`: the best split found and the certified bound."""
+    """Outcome of :meth:`DirectionSearch.run`: the best split found and the certified bound."""
 
     labels: NDArray[np.int64]
     upper_bound: float
