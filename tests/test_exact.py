@@ -96,6 +96,40 @@ def test_safe_bound_with_a_free_cluster_is_below_the_node_optimum():
     assert res.safe >= res.primal - 1e-3 * abs(res.primal)
 
 
+@pytest.mark.parametrize(("anchors", "options"), [
+    ([0, 1, 2], {}), ([0, 1, 2], {"eps_abs": 1e-2, "eps_rel": 1e-2, "max_iters": 30}),
+    ([0, 1], {})])
+def test_reduced_cost_bounds_are_below_each_restricted_optimum(anchors, options):
+    """Lagrangian.merged_bound(b, a) bounds the clusterings of the node where b joins a (the
+    basis of reduced-cost fixing), whatever the solver's accuracy; with a free cluster too.
+    Sizes fixed at (3, 3, 2) and separated clusters make the bounds tight."""
+    problem = instance(8, 3, 2, seed=6, sep=5.0)
+    n, k = problem.n, problem.k
+    r = len(anchors)
+    sizes_fixed = np.array([3, 3, 2])
+    node, sq = _node(problem, anchors, list(sizes_fixed[:r]), list(sizes_fixed[:r]))
+    node.lo, node.hi = np.full(n, 2), np.full(n, 3)
+    node.free_lo, node.free_hi = 2, 2
+    res = sdp_bound(node, k, n, sq, solver="SCS", solver_options=options)
+    assert res.lagrangian is not None
+    assert res.lagrangian.bound() == pytest.approx(res.safe)
+    best = {}   # (b, cluster of b) -> node optimum with b there
+    for rest in itertools.product(range(k), repeat=n - r):
+        lab = np.array([*range(r), *rest])
+        if not np.array_equal(np.bincount(lab, minlength=k), sizes_fixed):
+            continue
+        value = profiled_objective(problem.y, lab, k, problem.precision)
+        for b in range(r, n):
+            best[b, lab[b]] = min(best.get((b, lab[b]), np.inf), value)
+    slack = [best.get((b, j), np.inf) - res.lagrangian.merged_bound(b, a)
+             for b in range(r, n) for j, a in enumerate(anchors)]
+    assert min(slack) >= -1e-7 * abs(res.safe)
+    if not options:   # informative: tight for the optimum's assignments, high for others
+        assert min(slack) <= 1e-3 * abs(res.safe)
+        assert max(res.lagrangian.merged_bound(b, a) for b in range(r, n) for a in anchors) > \
+            res.safe + 1.0
+
+
 @pytest.mark.parametrize(("n", "k", "d", "seed", "search"), [
     (9, 2, 1, 0, "sdp"), (10, 3, 2, 1, "auto"), (9, 3, 3, 2, "auto"), (8, 2, 2, 3, "sdp"),
     (9, 2, 1, 0, "directions"), (8, 2, 2, 3, "directions"), (10, 2, 3, 4, "auto")])

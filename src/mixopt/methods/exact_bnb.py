@@ -14,7 +14,10 @@ integer size range per cluster. Children partition the parent's clusterings:
   turn (K children).
 
 Bounds come from :func:`mixopt.methods.exact_sdp.sdp_bound` (certified by weak duality); upper
-bounds from rounding each node's SDP solution and a hard-assignment local search.
+bounds from rounding each node's SDP solution and a hard-assignment local search. Before a node
+branches, *reduced-cost fixing* evaluates its certified Lagrangian on the clusterings where a
+super-point joins an anchor (one eigenvalue problem per pair) and cannot-links the pairs that
+already reach the pruning level (:meth:`BranchAndBound.fix`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.methods.exact_entropy import cluster_entropy, cluster_hull, hull_value
-from mixopt.methods.exact_sdp import NodeModel, sdp_bound
+from mixopt.methods.exact_sdp import Lagrangian, NodeModel, sdp_bound
 
 log = logging.getLogger("mixopt.methods.exact")
 
@@ -62,6 +65,7 @@ class BnBProblem:
     solver: str = "SCS"
     solver_options: dict = field(default_factory=dict)
     node_time_limit_s: float | None = None
+    cuts: bool = True
 
     @property
     def n(self) -> int:
@@ -74,14 +78,23 @@ def merge(node: Node, b: int, a: int, branch: str) -> Node | None:
         return node
     if (min(a, b), max(a, b)) in node.cannot or (a in node.anchors and b in node.anchors):
         return None
+    return merge_into_anchors(node, [(b, a)], branch, node.depth + 1)
+
+
+def merge_into_anchors(node: Node, pairs: list[tuple[int, int]], branch: str,
+                       depth: int) -> Node | None:
+    """Node with each super-point b of ``pairs`` merged into its a (no a is itself merged);
+    None when a cannot-link joins two merged super-points."""
     old = np.arange(node.m)
-    old[b] = a
+    for b, a in pairs:
+        old[b] = a
     _, remap = np.unique(old, return_inverse=True)
     groups = remap[node.groups]
     cannot = frozenset((min(remap[s], remap[t]), max(remap[s], remap[t])) for s, t in node.cannot)
+    if any(s == t for s, t in cannot):
+        return None
     anchors = [int(remap[s]) for s in node.anchors]
-    return Node(groups, anchors, cannot, list(node.size_lo), list(node.size_hi),
-                node.depth + 1, branch)
+    return Node(groups, anchors, cannot, list(node.size_lo), list(node.size_hi), depth, branch)
 
 
 def tighten_sizes(lo: list[int], hi: list[int], n: int, free: int = 0,
@@ -129,6 +142,7 @@ class BranchAndBound:
         self.counter = itertools.count()
         self.pruned_lb = np.inf       # smallest bound among nodes pruned by the gap tolerance
         self.nodes = 0
+        self.fixed = 0                # cannot-links added by reduced-cost fixing
         self.trace: list[tuple[float, float | None, float | None]] = []
         self.notes: list[str] = []
         self.push(root, -np.inf)
@@ -232,6 +246,50 @@ class BranchAndBound:
             self.ub, self.best_labels = value, labels
         if value < self.ub + self.rel_gap * abs(self.ub):
             self.pruned_lb = min(self.pruned_lb, value)
+
+    # -- reduced-cost fixing -------------------------------------------------------------------
+
+    def fix(self, node: Node, lag: Lagrangian) -> str:
+        """Reduced-cost fixing: super-point b may not join anchor a when the node's Lagrangian,
+        restricted to the clusterings where it does (:meth:`Lagrangian.merged_bound`), already
+        reaches the pruning level; (b, a) becomes a cannot-link. With all K clusters anchored, a
+        point left with one anchor joins it. Returns "" (nothing fixed), "links" (cannot-links
+        added; the node's solution still indexes it), "reduced" (points merged: solve again) or
+        "empty" (no clustering of the node is below the pruning level)."""
+        level = self.ub - self.rel_gap * abs(self.ub)
+        anchors = node.anchors
+        k, r = self.p.k, len(anchors)
+        new_links: set[tuple[int, int]] = set()
+        forced: list[tuple[int, int]] = []
+        for b in range(node.m):
+            if b in anchors:
+                continue
+            allowed = []
+            for a in anchors:
+                pair = (min(a, b), max(a, b))
+                if pair in node.cannot:
+                    continue
+                value = lag.merged_bound(b, a)
+                if value >= level:
+                    new_links.add(pair)
+                    self.pruned_lb = min(self.pruned_lb, value)
+                else:
+                    allowed.append(a)
+            if r == k and not allowed:
+                return "empty"
+            if r == k and len(allowed) == 1:
+                forced.append((b, allowed[0]))
+        if not new_links:
+            return ""
+        self.fixed += len(new_links)
+        node.cannot = node.cannot | frozenset(new_links)
+        if not forced:
+            return "links"
+        reduced = merge_into_anchors(node, forced, node.branch, node.depth)
+        if reduced is None:
+            return "empty"
+        node.groups, node.anchors, node.cannot = reduced.groups, reduced.anchors, reduced.cannot
+        return "reduced"
 
     # -- branching ----------------------------------------------------------------------------
 
@@ -357,7 +415,7 @@ class BranchAndBound:
                 cap = self.p.node_time_limit_s
                 options.setdefault("time_limit_secs", left if cap is None else min(left, cap))
             res = sdp_bound(self.model(node), self.p.k, self.p.n, self.sq_total,
-                            solver=self.p.solver, solver_options=options)
+                            solver=self.p.solver, solver_options=options, cuts=self.p.cuts)
             bound = max(parent_bound, res.safe)
             if res.safe == np.inf:
                 continue   # the solver's infeasibility certificate: no clustering in this node
@@ -367,6 +425,14 @@ class BranchAndBound:
             self.try_incumbent(node, res.z)
             if bound >= self.ub - tol * abs(self.ub):
                 self.pruned_lb = min(self.pruned_lb, bound)
+            elif res.lagrangian is not None and (fixed := self.fix(node, res.lagrangian)):
+                if fixed == "reduced":   # forced merges renumber the super-points: solve again
+                    self.push(node, bound)
+                elif fixed == "empty":
+                    continue
+                else:
+                    for child in self.children(node, res.z):
+                        self.push(child, bound)
             else:
                 # a failed solve still branches (any branching partitions the node), from a
                 # neutral point: sizes are bisected, anchors grow
