@@ -148,6 +148,7 @@ class _Entropy:
     chord: NDArray[np.float64] | None = None          # no anchor: per-point chords
     hulls: list[NDArray[np.float64]] = field(default_factory=list)   # anchored clusters
     free: NDArray[np.float64] | None = None           # points of clusters without an anchor
+    free_cluster: NDArray[np.float64] | None = None   # the one cluster without an anchor
     others: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
@@ -166,7 +167,7 @@ def _add_cuts(cons: dict[str, cp.Constraint], z: cp.Expression, a: NDArray[np.in
 
 
 def _add_assignment_lifting(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeModel,
-                            k: int) -> None:
+                            k: int) -> cp.Variable:
     """Assignment variables ``x_sj = [s in cluster j]`` of the anchored clusters, linked to Z by
     the McCormick envelope of ``Z_{a_j s} = x_sj t_j`` (``t_j = Z_{a_j a_j} = 1/n_j`` in
     ``[1/hi_j, 1/lo_j]``), with ``n_j = sum_s w_s x_sj`` in ``[lo_j, hi_j]`` and the envelope of
@@ -195,6 +196,63 @@ def _add_assignment_lifting(cons: dict[str, cp.Constraint], z: cp.Expression, no
     cons["n_hi"] = n_j - hi <= 0
     cons["nt_a"] = 1 - n_j / hi - cp.multiply(lo, t) + lo / hi >= 0
     cons["nt_b"] = 1 + hi / lo - cp.multiply(hi, t) - n_j / lo >= 0
+    return xa
+
+
+def _add_free_cluster(cons: dict[str, cp.Constraint], q: cp.Expression, xa: cp.Variable,
+                      node: NodeModel, n: int, ent: _Entropy) -> cp.Expression:
+    """K - 1 anchors: the one cluster without an anchor is identified too. Its size n_f lies in
+    [free_lo, free_hi]; ``q_s = Z_ss - sum_j Z_{a_j s}`` equals ``x_sf t_f`` with
+    ``x_sf = 1 - sum_j x_sj`` and a variable ``t_f = 1/n_f``, so the anchored clusters' McCormick
+    envelopes apply, ``q_s <= t_f``, ``sum_s w_s q_s = 1``, and the cluster's entropy is the hull
+    of h over its sizes in t_f (instead of the per-point hull). Returns the entropy term."""
+    o = ent.others
+    w = node.weights.astype(float)[o]
+    flo, fhi = float(node.free_lo), float(node.free_hi)
+    tf, ef = cp.Variable(), cp.Variable()
+    xf = 1 - cp.sum(xa[o], axis=1)
+    nf = w @ xf
+    cons["f_t_lo"] = tf >= 1 / fhi
+    cons["f_t_hi"] = tf <= 1 / flo
+    cons["f_rows"] = w @ q == 1
+    cons["f_qt"] = q - tf <= 0
+    cons["f_mc_a"] = q - xf / fhi >= 0
+    cons["f_mc_b"] = q - xf / flo <= 0
+    cons["f_mc_c"] = q - xf / flo - tf + 1 / flo >= 0
+    cons["f_mc_d"] = q - xf / fhi - tf + 1 / fhi <= 0
+    cons["f_n_lo"] = nf - flo >= 0
+    cons["f_n_hi"] = nf - fhi <= 0
+    cons["f_nt_a"] = 1 - nf / fhi - flo * tf + flo / fhi >= 0
+    cons["f_nt_b"] = 1 + fhi / flo - fhi * tf - nf / flo >= 0
+    ent.free_cluster = cluster_hull(int(flo), int(fhi), n)
+    cons["f_hull"] = ef >= ent.free_cluster[:, 0] + ent.free_cluster[:, 1] * tf
+    return ef
+
+
+def _free_cluster_terms(cons: dict[str, cp.Constraint], node: NodeModel, n: int, ent: _Entropy
+                        ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+    """Multiplier terms of :func:`_add_free_cluster`: (constant, including the minima over the
+    boxes of t_f and e_f; coefficients of q over the others; coefficients of x_sf)."""
+    w = node.weights.astype(float)[ent.others]
+    flo, fhi = float(node.free_lo), float(node.free_hi)
+    la, lb, lc, ld = (_dual(cons, f"f_mc_{c}") for c in "abcd")
+    n_lo, n_hi, nt_a, nt_b = (float(_dual(cons, key)[0]) for key in
+                              ("f_n_lo", "f_n_hi", "f_nt_a", "f_nt_b"))
+    t_lo, t_hi = float(_dual(cons, "f_t_lo")[0]), float(_dual(cons, "f_t_hi")[0])
+    nu = float(_dual(cons, "f_rows", sign=False)[0])
+    qt = _dual(cons, "f_qt")
+    kap = _dual(cons, "f_hull")
+    coef_q = -la + lb - lc + ld + nu * w + qt
+    coef_x = la / fhi - lb / flo + lc / flo - ld / fhi + w * (-n_lo + n_hi + nt_a / fhi
+                                                                + nt_b / flo)
+    coef_t = float(lc.sum() - ld.sum() + nt_a * flo + nt_b * fhi - qt.sum() - t_lo + t_hi
+                   + kap @ ent.free_cluster[:, 1])
+    const = float(-lc.sum() / flo + ld.sum() / fhi + n_lo * flo - n_hi * fhi
+                  - nt_a * (1 + flo / fhi) - nt_b * (1 + fhi / flo) - nu + t_lo / fhi
+                  - t_hi / flo + kap @ ent.free_cluster[:, 0])
+    const += min(coef_t / fhi, coef_t / flo)                  # t_f in [1/fhi, 1/flo]
+    const += min(1.0 - kap.sum(), 0.0) * n / np.e              # e_f in [0, n/e]
+    return const, coef_q, coef_x
 
 
 def _assignment_terms(cons: dict[str, cp.Constraint], node: NodeModel, k: int,
@@ -282,11 +340,14 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
             ent.hulls.append(lines)
             cons[f"hull{j}"] = e[j] >= lines[:, 0] + lines[:, 1] * z[a[j], a[j]]
         objective = objective + cp.sum(e)
-        _add_assignment_lifting(cons, z, node, k)
+        xa = _add_assignment_lifting(cons, z, node, k)
         if o.size:
             q = cp.diag(z)[o] - cp.sum(z[a][:, o], axis=0)   # 1/n_c off the anchored clusters
             if r == k:
                 cons["diag_sum"] = q == 0
+            elif r == k - 1:
+                cons["free_q"] = q >= 0
+                objective = objective + _add_free_cluster(cons, q, xa, node, n, ent)
             else:
                 ent.free = free_point_hull(node.free_lo, node.free_hi, n)
                 f = cp.Variable(o.size)
@@ -371,8 +432,14 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
             c0 += const_x
         if "diag_sum" in cons:
             add_q(_dual(cons, "diag_sum", sign=False))
+        if "f_rows" in cons:
+            const_f, coef_q, coef_xf = _free_cluster_terms(cons, node, n, ent)
+            c0 += const_f + float(coef_xf.sum())    # x_sf = 1 - sum_j x_sj
+            x_coef[o, :] -= coef_xf[:, None]
+            add_q(coef_q)
         if "free_q" in cons:
             add_q(-_dual(cons, "free_q"))
+        if "free_hull" in cons:
             kap = _dual(cons, "free_hull").reshape(o.size, -1)
             c0 += float(kap.sum(axis=0) @ ent.free[:, 0])
             add_q(kap @ ent.free[:, 1])
