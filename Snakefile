@@ -40,3 +40,4 @@ rule all:
         rules.fois_ch1.input,
         rules.fois_ch23.input,
         rules.fidelity_report.output,
+        expand("reports/tables/{table}.html", table=TABLE_VIEWS),

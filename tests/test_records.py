@@ -92,3 +92,43 @@ def test_atomic_writes_respect_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+def _jsonable(rec):
+    return json.loads(json.dumps(rec, default=lambda o: o.tolist()))
+
+
+def test_a_record_input_is_identified_by_its_stable_content(tmp_path):
+    """A record read by another run (bclust reads tclust's) holds timings, so its bytes differ
+    between rebuilds; its ``stable_sha256`` does not, and the stable view compares only that."""
+    from mixopt.audit import input_status
+    from mixopt.provenance import collect, input_entry, source_sha256
+
+    first, again, other = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    write_record(first, minimal_record())
+    rebuilt = minimal_record(wall_time_s=7.0)
+    rebuilt["provenance"]["host"] = "elsewhere"
+    write_record(again, rebuilt)
+    write_record(other, minimal_record(objective=2.5))
+    e1, e2, e3 = input_entry(first), input_entry(again), input_entry(other)
+    assert e1["sha256"] != e2["sha256"]
+    assert e1["stable_sha256"] == e2["stable_sha256"] != e3["stable_sha256"]
+    data = tmp_path / "x.csv"
+    data.write_text("1,2\n")
+    assert set(input_entry(data)) == {"path", "sha256"}   # plain files: bytes only
+
+    views = []
+    shared = tmp_path / "input.json"
+    for record_input in (first, again):   # the same input path, rebuilt in between
+        shared.write_bytes(record_input.read_bytes())
+        prov = collect([data, shared], None, "2026-01-01T00:00:00+00:00",
+                       "2026-01-01T00:00:01+00:00")
+        assert len(prov["source_sha256"]) == 64 and prov["source_sha256"] == source_sha256()
+        views.append(stable_view(_jsonable(minimal_record(provenance=prov))))
+    assert views[0] == views[1]
+    # the audit tells a rebuilt record input from a changed one
+    again.write_bytes(first.read_bytes())
+    write_record(first, rebuilt)
+    assert input_status(str(first), e1["sha256"], e1["stable_sha256"]).startswith("ok (rebuilt")
+    write_record(first, minimal_record(objective=3.0))
+    assert input_status(str(first), e1["sha256"], e1["stable_sha256"]) == "CHANGED since the run"

@@ -93,6 +93,11 @@ def test_every_caption_of_all_renders(tmp_path: Path, project_root: Path) -> Non
     for path, res in results.items():
         assert res["caption"].strip() and "system-message" not in res["caption"], path
         assert "quick" in text(res["caption"]), path  # the profile
+    # every Markdown table also as an HTML page, which the report shows inline
+    views = {f for f in results if f.startswith("reports/tables/")}
+    assert views == {f"reports/tables/{f.split('/')[1][:-3]}.html" for f in flagged
+                     if f.startswith("tables/") and f.endswith(".md")}
+    assert "reports/tables/flaherty_table2.html" in views
     captions = {text(r["caption"]).split(":")[0] for r in results.values()}
     for expected in ("Flaherty et al., Table 2 (Sec. 4.1)", "Flaherty et al., Fig. 1b (Sec. 4.1)",
                      "Fois thesis, Table 1.5 (Ch. 1, bclust)", "Fois thesis, Fig. 3.10"):

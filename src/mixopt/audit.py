@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mixopt.provenance import sha256_file
+from mixopt.provenance import input_entry, sha256_file
 from mixopt.records import read_record
 from mixopt.report.sources import cell_key, read_sources
 
@@ -27,12 +27,17 @@ def audit_cell(artifact_path: str | Path, row: str, col: str) -> dict[str, Any]:
     return cell
 
 
-def input_status(path: str, recorded_sha: str) -> str:
-    """'ok', 'changed since' or 'missing' for an input file named in a record."""
+def input_status(path: str, recorded_sha: str, stable_sha: str | None = None) -> str:
+    """'ok', 'changed since' or 'missing' for an input file named in a record; a record input
+    (``stable_sha``) rebuilt since with the same content up to its timings is 'ok (rebuilt)'."""
     p = Path(path)
     if not p.exists():
         return "missing now"
-    return "ok" if sha256_file(p) == recorded_sha else "CHANGED since the run"
+    if sha256_file(p) == recorded_sha:
+        return "ok"
+    if stable_sha is not None and input_entry(p).get("stable_sha256") == stable_sha:
+        return "ok (rebuilt: same content up to timings)"
+    return "CHANGED since the run"
 
 
 def format_audit(cell: dict[str, Any]) -> str:
@@ -56,13 +61,13 @@ def format_audit(cell: dict[str, Any]) -> str:
             f"cpu {rec['cpu_time_s']:.3f} s",
             f"    solver {solver['name']} {solver['version']}  options {solver['options']}",
             f"    code mixopt {prov['package_version']}  commit {prov['git_commit']}  "
-            f"dirty {prov['git_dirty']}",
+            f"dirty {prov['git_dirty']}  source sha256 {prov.get('source_sha256')}",
             f"    config hash {prov['config_hash']}  settings hash {prov.get('settings_hash')}",
             f"    rule {prov.get('rule')}  host {prov['host']}  "
             f"{prov['start_time']} -> {prov['end_time']}",
             f"    command {prov.get('command')}",
         ]
         for inp in prov["inputs"]:
-            out.append(f"    input {inp['path']}  sha256 {inp['sha256']}  "
-                       f"({input_status(inp['path'], inp['sha256'])})")
+            status = input_status(inp["path"], inp["sha256"], inp.get("stable_sha256"))
+            out.append(f"    input {inp['path']}  sha256 {inp['sha256']}  ({status})")
     return "\n".join(out)

@@ -9,11 +9,15 @@ import platform
 import socket
 import subprocess
 import sys
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import mixopt
+from mixopt.records import stable_view
+
+SOURCE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".csv", ".md")
 
 # Libraries whose versions are recorded with every run (the numerical stack that can move numbers).
 TRACKED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "pyomo", "pyscipopt", "highspy",
@@ -51,6 +55,33 @@ def git_state(cwd: str | Path | None = None) -> tuple[str | None, bool | None]:
     return commit, bool(status.strip())
 
 
+@cache
+def source_sha256() -> str:
+    """sha256 over the installed ``mixopt`` package's files (relative path and bytes, sorted):
+    identifies the code that ran when there is no git commit (a release archive, a copy)."""
+    root = Path(mixopt.__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                       and p.suffix in SOURCE_SUFFIXES):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def input_entry(path: str | Path) -> dict[str, str]:
+    """``{"path", "sha256"}`` of an input file; a run record also gets ``stable_sha256``, the hash
+    of its :func:`mixopt.records.stable_view`, equal between rebuilds (its bytes hold timings)."""
+    entry = {"path": str(path), "sha256": sha256_file(path)}
+    if str(path).endswith(".json"):
+        try:
+            rec = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            return entry
+        if isinstance(rec, dict) and "record_id" in rec and "provenance" in rec:
+            entry["stable_sha256"] = canonical_hash(stable_view(rec))
+    return entry
+
+
 def library_versions() -> dict[str, str]:
     """Installed versions of the tracked numerical libraries."""
     out = {}
@@ -84,7 +115,8 @@ def collect(
         "git_dirty": dirty,
         "config_hash": config_hash,
         "settings_hash": canonical_hash(settings or {}),
-        "inputs": [{"path": str(p), "sha256": sha256_file(p)} for p in inputs],
+        "source_sha256": source_sha256(),
+        "inputs": [input_entry(p) for p in inputs],
         "host": socket.gethostname(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),

@@ -77,6 +77,10 @@ def stable_view(record: dict[str, Any]) -> dict[str, Any]:
     prov = dict(rec.get("provenance", {}))
     for key in VOLATILE_PROVENANCE:
         prov.pop(key, None)
+    if isinstance(prov.get("inputs"), list):   # a record input's bytes hold its timings
+        prov["inputs"] = [{k: v for k, v in item.items() if k != "sha256"}
+                          if isinstance(item, dict) and "stable_sha256" in item else item
+                          for item in prov["inputs"]]
     rec["provenance"] = prov
     if isinstance(rec.get("extra"), dict):
         rec["extra"] = _without_clock(rec["extra"])

@@ -23,3 +23,24 @@ rule fidelity_report:
         ENV
     script:
         "../../scripts/fidelity_report.py"
+
+
+# HTML views of every Markdown table, so that the report shows the tables inline (Snakemake's
+# report offers CSV and Markdown as downloads only).
+TABLE_VIEWS = [*FIDELITY_TABLES, "flaherty_table3"]
+
+
+rule table_view:
+    input:
+        "tables/{table}.md",
+    output:
+        report("reports/tables/{table}.html", caption="../report/table_view.rst",
+               category="Tables", labels=report_labels(table=lambda wc: wc.table)),
+    wildcard_constraints:
+        table="[a-z0-9_]+",
+    log:
+        f"{LOGS}/reports/table_view_{{table}}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/table_view.py"
