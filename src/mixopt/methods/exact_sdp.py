@@ -166,6 +166,44 @@ def _add_cuts(cons: dict[str, cp.Constraint], z: cp.Expression, a: NDArray[np.in
         cons[f"tri{j}"] = za[iu] + za[iv] - z[o[iu], o[iv]] <= z[int(aj), int(aj)]
 
 
+def _add_envelope(cons: dict[str, cp.Constraint], key: str, prod: cp.Expression,
+                  x: cp.Expression, t_rows: cp.Expression, t: cp.Expression, size: cp.Expression,
+                  lo: NDArray[np.float64] | float, hi: NDArray[np.float64] | float,
+                  inv_lo: NDArray[np.float64] | float, inv_hi: NDArray[np.float64] | float) -> None:
+    """McCormick envelopes of ``prod = x t`` (x in [0, 1], t = 1/size in [1/hi, 1/lo]; ``t_rows``,
+    ``inv_lo``, ``inv_hi`` broadcast to prod's shape) and of ``size t = 1`` (size in [lo, hi]),
+    under the keys ``key + mc_a..mc_d, n_lo, n_hi, nt_a, nt_b``."""
+    cons[f"{key}mc_a"] = prod - cp.multiply(x, inv_hi) >= 0
+    cons[f"{key}mc_b"] = prod - cp.multiply(x, inv_lo) <= 0
+    cons[f"{key}mc_c"] = prod - cp.multiply(x, inv_lo) - t_rows + inv_lo >= 0
+    cons[f"{key}mc_d"] = prod - cp.multiply(x, inv_hi) - t_rows + inv_hi <= 0
+    cons[f"{key}n_lo"] = size - lo >= 0
+    cons[f"{key}n_hi"] = size - hi <= 0
+    cons[f"{key}nt_a"] = 1 - size / hi - cp.multiply(lo, t) + lo / hi >= 0
+    cons[f"{key}nt_b"] = 1 + hi / lo - cp.multiply(hi, t) - size / lo >= 0
+
+
+def _envelope_terms(cons: dict[str, cp.Constraint], key: str, w: NDArray[np.float64],
+                    lo: NDArray[np.float64] | float, hi: NDArray[np.float64] | float
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+                               float]:
+    """Multiplier terms of :func:`_add_envelope` (size = sum_s w_s x_s): the coefficients of
+    prod (its shape), of t (one per column), of x (prod's shape) and the constant, in cvxpy's
+    convention (``-lam * expr`` for ``expr >= 0``, ``+lam * expr`` for ``expr <= 0``)."""
+    l1, l2, l3, l4 = (_dual(cons, f"{key}mc_{c}") for c in "abcd")
+    l5, l6, l7, l8 = (_dual(cons, f"{key}{c}") for c in ("n_lo", "n_hi", "nt_a", "nt_b"))
+    if l1.ndim == 1:   # a single column (the free cluster): its size terms are scalars
+        l5, l6, l7, l8 = (float(v.sum()) for v in (l5, l6, l7, l8))
+    coef_prod = -l1 + l2 - l3 + l4
+    coef_t = (l3 - l4).sum(axis=0) + l7 * lo + l8 * hi
+    const = float((-l3 / lo + l4 / hi).sum() + np.sum(l5 * lo - l6 * hi - l7 * (1 + lo / hi)
+                                                      - l8 * (1 + hi / lo)))
+    per_size = -l5 + l6 + l7 / hi + l8 / lo
+    coef_x = l1 / hi - l2 / lo + l3 / lo - l4 / hi + np.multiply.outer(w, per_size).reshape(
+        l1.shape)
+    return coef_prod, coef_t, coef_x, const
+
+
 def _add_assignment_lifting(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeModel,
                             k: int) -> cp.Variable:
     """Assignment variables ``x_sj = [s in cluster j]`` of the anchored clusters, linked to Z by
@@ -187,15 +225,8 @@ def _add_assignment_lifting(cons: dict[str, cp.Constraint], z: cp.Expression, no
     n_j = w @ xa
     cons["x_rows"] = cp.sum(xa, axis=1) == 1 if r == k else cp.sum(xa, axis=1) <= 1
     cons["x_anchor"] = xa[a, np.arange(r)] == 1
-    inv_lo, inv_hi = ones @ (1 / lo)[None, :], ones @ (1 / hi)[None, :]
-    cons["mc_a"] = zat - cp.multiply(xa, inv_hi) >= 0
-    cons["mc_b"] = zat - cp.multiply(xa, inv_lo) <= 0
-    cons["mc_c"] = zat - cp.multiply(xa, inv_lo) - tt + inv_lo >= 0
-    cons["mc_d"] = zat - cp.multiply(xa, inv_hi) - tt + inv_hi <= 0
-    cons["n_lo"] = n_j - lo >= 0
-    cons["n_hi"] = n_j - hi <= 0
-    cons["nt_a"] = 1 - n_j / hi - cp.multiply(lo, t) + lo / hi >= 0
-    cons["nt_b"] = 1 + hi / lo - cp.multiply(hi, t) - n_j / lo >= 0
+    _add_envelope(cons, "", zat, xa, tt, t, n_j, lo, hi, ones @ (1 / lo)[None, :],
+                  ones @ (1 / hi)[None, :])
     return xa
 
 
@@ -216,14 +247,7 @@ def _add_free_cluster(cons: dict[str, cp.Constraint], q: cp.Expression, xa: cp.V
     cons["f_t_hi"] = tf <= 1 / flo
     cons["f_rows"] = w @ q == 1
     cons["f_qt"] = q - tf <= 0
-    cons["f_mc_a"] = q - xf / fhi >= 0
-    cons["f_mc_b"] = q - xf / flo <= 0
-    cons["f_mc_c"] = q - xf / flo - tf + 1 / flo >= 0
-    cons["f_mc_d"] = q - xf / fhi - tf + 1 / fhi <= 0
-    cons["f_n_lo"] = nf - flo >= 0
-    cons["f_n_hi"] = nf - fhi <= 0
-    cons["f_nt_a"] = 1 - nf / fhi - flo * tf + flo / fhi >= 0
-    cons["f_nt_b"] = 1 + fhi / flo - fhi * tf - nf / flo >= 0
+    _add_envelope(cons, "f_", q, xf, tf, tf, nf, flo, fhi, 1 / flo, 1 / fhi)
     ent.free_cluster = cluster_hull(int(flo), int(fhi), n)
     cons["f_hull"] = ef >= ent.free_cluster[:, 0] + ent.free_cluster[:, 1] * tf
     return ef
@@ -235,21 +259,14 @@ def _free_cluster_terms(cons: dict[str, cp.Constraint], node: NodeModel, n: int,
     boxes of t_f and e_f; coefficients of q over the others; coefficients of x_sf)."""
     w = node.weights.astype(float)[ent.others]
     flo, fhi = float(node.free_lo), float(node.free_hi)
-    la, lb, lc, ld = (_dual(cons, f"f_mc_{c}") for c in "abcd")
-    n_lo, n_hi, nt_a, nt_b = (float(_dual(cons, key)[0]) for key in
-                              ("f_n_lo", "f_n_hi", "f_nt_a", "f_nt_b"))
+    coef_q, coef_t, coef_x, const = _envelope_terms(cons, "f_", w, flo, fhi)
     t_lo, t_hi = float(_dual(cons, "f_t_lo")[0]), float(_dual(cons, "f_t_hi")[0])
     nu = float(_dual(cons, "f_rows", sign=False)[0])
     qt = _dual(cons, "f_qt")
     kap = _dual(cons, "f_hull")
-    coef_q = -la + lb - lc + ld + nu * w + qt
-    coef_x = la / fhi - lb / flo + lc / flo - ld / fhi + w * (-n_lo + n_hi + nt_a / fhi
-                                                                + nt_b / flo)
-    coef_t = float(lc.sum() - ld.sum() + nt_a * flo + nt_b * fhi - qt.sum() - t_lo + t_hi
-                   + kap @ ent.free_cluster[:, 1])
-    const = float(-lc.sum() / flo + ld.sum() / fhi + n_lo * flo - n_hi * fhi
-                  - nt_a * (1 + flo / fhi) - nt_b * (1 + fhi / flo) - nu + t_lo / fhi
-                  - t_hi / flo + kap @ ent.free_cluster[:, 0])
+    coef_q = coef_q + nu * w + qt
+    coef_t = float(coef_t) - qt.sum() - t_lo + t_hi + float(kap @ ent.free_cluster[:, 1])
+    const += -nu + t_lo / fhi - t_hi / flo + float(kap @ ent.free_cluster[:, 0])
     const += min(coef_t / fhi, coef_t / flo)                  # t_f in [1/fhi, 1/flo]
     const += min(1.0 - kap.sum(), 0.0) * n / np.e              # e_f in [0, n/e]
     return const, coef_q, coef_x
@@ -266,14 +283,9 @@ def _assignment_terms(cons: dict[str, cp.Constraint], node: NodeModel, k: int,
     lo = np.asarray(node.anchor_lo, dtype=float)
     hi = np.asarray(node.anchor_hi, dtype=float)
     w = node.weights.astype(float)
-    l1, l2, l3, l4 = (_dual(cons, key) for key in ("mc_a", "mc_b", "mc_c", "mc_d"))
-    l5, l6, l7, l8 = (_dual(cons, key) for key in ("n_lo", "n_hi", "nt_a", "nt_b"))
-    s[a, :] += (-l1 + l2 - l3 + l4).T
-    diag[a] += (l3 - l4).sum(axis=0) + l7 * lo + l8 * hi
-    const = float((-l3 / lo + l4 / hi).sum() + l5 @ lo - l6 @ hi
-                  - l7 @ (1 + lo / hi) - l8 @ (1 + hi / lo))
-    coef = l1 / hi - l2 / lo + l3 / lo - l4 / hi
-    coef += w[:, None] * (-l5 + l6 + l7 / hi + l8 / lo)[None, :]
+    coef_prod, coef_t, coef, const = _envelope_terms(cons, "", w, lo, hi)
+    s[a, :] += coef_prod.T
+    diag[a] += coef_t
     nu = _dual(cons, "x_rows", sign=r < k)
     coef += nu[:, None]
     const -= float(nu.sum())
