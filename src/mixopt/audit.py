@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mixopt.provenance import input_entry, sha256_file
+from mixopt.provenance import record_stable_sha256, sha256_file
 from mixopt.records import read_record
 from mixopt.report.sources import cell_key, read_sources
 
@@ -35,7 +35,7 @@ def input_status(path: str, recorded_sha: str, stable_sha: str | None = None) ->
         return "missing now"
     if sha256_file(p) == recorded_sha:
         return "ok"
-    if stable_sha is not None and input_entry(p).get("stable_sha256") == stable_sha:
+    if stable_sha is not None and record_stable_sha256(p) == stable_sha:
         return "ok (rebuilt: same content up to timings)"
     return "CHANGED since the run"
 

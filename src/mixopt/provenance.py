@@ -68,17 +68,27 @@ def source_sha256() -> str:
     return h.hexdigest()
 
 
+def record_stable_sha256(path: str | Path) -> str | None:
+    """Hash of the :func:`mixopt.records.stable_view` of the run record at ``path`` (equal between
+    rebuilds, whose bytes differ in timings); None when the file is not a run record."""
+    if not str(path).endswith(".json"):
+        return None
+    try:
+        rec = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(rec, dict) and "record_id" in rec and "provenance" in rec):
+        return None
+    return canonical_hash(stable_view(rec))
+
+
 def input_entry(path: str | Path) -> dict[str, str]:
-    """``{"path", "sha256"}`` of an input file; a run record also gets ``stable_sha256``, the hash
-    of its :func:`mixopt.records.stable_view`, equal between rebuilds (its bytes hold timings)."""
+    """``{"path", "sha256"}`` of an input file, and ``stable_sha256`` when it is a run record
+    (:func:`record_stable_sha256`)."""
     entry = {"path": str(path), "sha256": sha256_file(path)}
-    if str(path).endswith(".json"):
-        try:
-            rec = json.loads(Path(path).read_text())
-        except (OSError, ValueError):
-            return entry
-        if isinstance(rec, dict) and "record_id" in rec and "provenance" in rec:
-            entry["stable_sha256"] = canonical_hash(stable_view(rec))
+    stable = record_stable_sha256(path)
+    if stable is not None:
+        entry["stable_sha256"] = stable
     return entry
 
 

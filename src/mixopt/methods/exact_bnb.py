@@ -65,7 +65,6 @@ class BnBProblem:
     solver: str = "SCS"
     solver_options: dict = field(default_factory=dict)
     node_time_limit_s: float | None = None
-    cuts: bool = True
 
     @property
     def n(self) -> int:
@@ -415,7 +414,7 @@ class BranchAndBound:
                 cap = self.p.node_time_limit_s
                 options.setdefault("time_limit_secs", left if cap is None else min(left, cap))
             res = sdp_bound(self.model(node), self.p.k, self.p.n, self.sq_total,
-                            solver=self.p.solver, solver_options=options, cuts=self.p.cuts)
+                            solver=self.p.solver, solver_options=options)
             bound = max(parent_bound, res.safe)
             if res.safe == np.inf:
                 continue   # the solver's infeasibility certificate: no clustering in this node
@@ -425,15 +424,11 @@ class BranchAndBound:
             self.try_incumbent(node, res.z)
             if bound >= self.ub - tol * abs(self.ub):
                 self.pruned_lb = min(self.pruned_lb, bound)
-            elif res.lagrangian is not None and (fixed := self.fix(node, res.lagrangian)):
+            elif res.lagrangian is not None and (fixed := self.fix(node, res.lagrangian)) in (
+                    "reduced", "empty"):
                 if fixed == "reduced":   # forced merges renumber the super-points: solve again
                     self.push(node, bound)
-                elif fixed == "empty":
-                    continue
-                else:
-                    for child in self.children(node, res.z):
-                        self.push(child, bound)
-            else:
+            else:   # the cannot-links that fixing added pass on to the children
                 # a failed solve still branches (any branching partitions the node), from a
                 # neutral point: sizes are bisected, anchors grow
                 m = node.m

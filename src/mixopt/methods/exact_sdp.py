@@ -97,11 +97,11 @@ class Lagrangian:
     k: int
     x_coef: NDArray[np.float64] | None = None    # assignment variables' coefficients, m x r
     anchors: list[int] = field(default_factory=list)
+    x_rows: NDArray[np.float64] = field(init=False)   # each row's minimum (assignment_minimum)
 
-    def _x_rows(self) -> NDArray[np.float64]:
-        if self.x_coef is None:
-            return np.zeros(self.weights.size)
-        return assignment_minimum(self.x_coef, self.anchors, self.k)
+    def __post_init__(self) -> None:
+        self.x_rows = (np.zeros(self.weights.size) if self.x_coef is None else
+                       assignment_minimum(self.x_coef, self.anchors, self.k))
 
     @staticmethod
     def _ky_fan(s: NDArray[np.float64], w: NDArray[np.float64], k: int) -> float:
@@ -111,8 +111,7 @@ class Lagrangian:
         return float(eig[:k].sum()) - k * 1e-9 * max(1.0, float(np.abs(eig).max()))
 
     def bound(self) -> float:
-        return self.const + float(self._x_rows().sum()) + self._ky_fan(self.s, self.weights,
-                                                                       self.k)
+        return self.const + float(self.x_rows.sum()) + self._ky_fan(self.s, self.weights, self.k)
 
     def merged_bound(self, b: int, a: int) -> float:
         """Bound over the node's clusterings in which super-point ``b`` shares ``a``'s cluster."""
@@ -125,10 +124,9 @@ class Lagrangian:
         s[ia, ia] += self.s[b, b]
         w = self.weights[keep].copy()
         w[ia] += self.weights[b]
-        x_rows = self._x_rows()
-        x_part = float(x_rows.sum())
+        x_part = float(self.x_rows.sum())
         if self.x_coef is not None and a in self.anchors:   # b's row becomes e_j
-            x_part += float(self.x_coef[b, self.anchors.index(a)] - x_rows[b])
+            x_part += float(self.x_coef[b, self.anchors.index(a)] - self.x_rows[b])
         return self.const + x_part + self._ky_fan(s, w, self.k)
 
 
