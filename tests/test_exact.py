@@ -10,7 +10,14 @@ import pytest
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.exact import fit_exact
-from mixopt.methods.exact_entropy import cluster_entropy, cluster_hull, hull_value, point_chord
+from mixopt.methods.exact_bnb import set_partitions
+from mixopt.methods.exact_entropy import (
+    cluster_entropy,
+    cluster_hull,
+    hull_value,
+    point_chord,
+    size_vertices,
+)
 from mixopt.methods.exact_sdp import NodeModel, sdp_bound
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
@@ -44,6 +51,41 @@ def test_entropy_underestimators_are_valid_and_exact_at_the_ends(lo, hi, n):
     for m in (lo, hi):
         assert hull_value(lines, 1.0 / m) == pytest.approx(float(cluster_entropy(m, n)), abs=1e-9)
         assert chord[0] + chord[1] / m == pytest.approx(np.log(n / m), abs=1e-12)
+
+
+@pytest.mark.parametrize(("lo", "hi", "n"), [
+    ([61, 61, 1], [90, 90, 56], 178), ([1, 1, 1], [8, 8, 8], 10), ([2, 3, 1, 1], [5, 9, 4, 7], 14),
+    ([3, 3], [3, 3], 6)])
+def test_size_envelope_is_below_the_entropy_of_every_size_vector(lo, hi, n):
+    """The LP over the size polytope's vertices (the joint envelope of sum_j g(n_j)) is at most
+    the entropy at every integer size vector and exact at the vertices."""
+    from scipy.optimize import linprog
+
+    v = size_vertices(lo, hi, n)
+    h = cluster_entropy(v, n).sum(axis=1)
+    assert np.allclose(v.sum(axis=1), n)
+    assert np.all(v >= np.array(lo) - 1e-9) and np.all(v <= np.array(hi) + 1e-9)
+    for sizes in itertools.product(*(range(a, b + 1) for a, b in zip(lo, hi, strict=True))):
+        if sum(sizes) != n:
+            continue
+        a_eq = np.vstack([v.T, np.ones(len(v))])
+        env = linprog(h, A_eq=a_eq, b_eq=[*sizes, 1.0], bounds=(0, None))
+        assert env.status == 0
+        assert env.fun <= float(cluster_entropy(np.array(sizes), n).sum()) + 1e-7
+        if any(np.array_equal(sizes, row) for row in v):
+            assert env.fun == pytest.approx(float(cluster_entropy(np.array(sizes), n).sum()))
+    assert size_vertices([5, 5], [6, 6], 20).size == 0   # empty polytope
+
+
+@pytest.mark.parametrize(("items", "count"), [([7], 1), ([1, 2, 3], 5), ([4, 5, 6, 7], 15)])
+def test_seed_partitions_cover_every_grouping_once(items, count):
+    """The root's seed branching: each clustering induces exactly one partition of the seeds."""
+    parts = set_partitions(items)
+    assert len(parts) == count
+    canonical = {tuple(sorted(tuple(sorted(b)) for b in p)) for p in parts}
+    assert len(canonical) == count
+    for p in parts:
+        assert sorted(x for b in p for x in b) == sorted(items)
 
 
 def _node(problem: MAPProblem, anchors: list[int], lo: list[int], hi: list[int]) -> NodeModel:
@@ -145,6 +187,19 @@ def test_certified_optimum_equals_brute_force(n, k, d, seed, search):
     assert not cons.violations(res.labels, k, pi=res.pi)   # pi ordered as asked
 
 
+def test_parallel_node_solves_certify_the_same_optimum():
+    """threads = 2: node bounds solved in two worker processes; same certified optimum, and the
+    bound trace never passes the optimum."""
+    problem = instance(10, 3, 2, 1)
+    cons = Constraints.paper_defaults()
+    res = fit_exact(problem, constraints=cons, time_limit_s=120, search="sdp", threads=2)
+    opt = brute_force(problem, cons)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(opt, rel=1e-9)
+    assert res.gap <= 1e-4
+    assert all(lb is None or lb <= opt + 1e-9 * abs(opt) for _, _, lb in res.trace)
+
+
 @pytest.mark.parametrize("spec", [
     {"min_size": 4},
     {"min_size": 4, "search": "sdp"},
@@ -212,6 +267,8 @@ def test_unsupported_constraints_and_missing_backends_fail_clearly():
             fit_exact(problem, backend="mosek")
     with pytest.raises(ValueError, match="unknown search"):
         fit_exact(problem, search="grid")
+    with pytest.raises(ValueError, match="unknown cuts"):
+        fit_exact(problem, cuts="gomory")
     with pytest.raises(ValueError, match="K = 2"):
         fit_exact(instance(6, 3, 2, seed=0), search="directions")
     with pytest.raises(ValueError, match="K = 2"):

@@ -30,6 +30,7 @@ from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.base import MethodResult
 from mixopt.methods.exact_bnb import BnBProblem, BranchAndBound, Node, tighten_sizes
 from mixopt.methods.exact_k2 import DirectionSearch
+from mixopt.methods.exact_sdp import CUTS
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
@@ -133,14 +134,18 @@ def fit_exact(
     threads: int = 1,
     log_progress: bool = True,
     search: str = "auto",
+    cuts: str = "triangles",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``) or the best bounds
     reached within ``time_limit_s``; ``seed`` is unused (the search is deterministic).
 
     ``backend``: the conic solver of the node bounds (``scs`` default, ``clarabel``, ``mosek``
-    when licensed, ``auto``: MOSEK if usable else SCS). ``threads`` and ``log_progress`` are
-    accepted for the workflow's uniform options: the search is single-threaded and always logs
-    its progress (logger ``mixopt.methods.exact``).
+    when licensed, ``auto``: MOSEK if usable else SCS). ``threads``: node bounds solved at once
+    in worker processes (1: in this process). ``log_progress`` is accepted for the workflow's
+    uniform options: the search always logs its progress (logger ``mixopt.methods.exact``).
+
+    ``cuts``: valid inequalities of the node SDPs, ``triangles`` (default), ``all`` (adds
+    ``Z_st <= Z_ss``) or ``none`` (see :func:`mixopt.methods.exact_sdp._add_cuts`).
 
     ``search``: ``sdp`` (the SDP branch-and-bound, any K and d), ``directions`` (K = 2 only:
     branch-and-bound over the direction between the two cluster means,
@@ -162,6 +167,8 @@ def fit_exact(
     search_cons = replace(cons, pi_order=False)
     links_points = bool(cons.must_link or cons.implies or cons.cannot_link
                         or cons.names_components)
+    if cuts not in CUTS:
+        raise ValueError(f"exact: unknown cuts {cuts!r}; choose one of {', '.join(CUTS)}")
     if search not in ("auto", "sdp", "directions"):
         raise ValueError(f"exact: unknown search {search!r}; choose auto, sdp or directions")
     if search == "directions" and (problem.k != 2 or links_points):
@@ -175,7 +182,7 @@ def fit_exact(
     labels0 = _start(problem, search_cons, em_starts)
     bnb_problem = BnBProblem(x=x, k=problem.k, min_size=cons.min_size, solver=solver,
                              solver_options=dict(solver_options or {}),
-                             node_time_limit_s=node_time_limit_s)
+                             node_time_limit_s=node_time_limit_s, cuts=cuts)
     root, component_of = _root(problem, cons)
 
     def feasible(labels: np.ndarray) -> bool:   # labels of the search clusters
@@ -187,7 +194,7 @@ def fit_exact(
         bnb.best_labels = (np.argsort(component_of)[labels0] if cons.names_components
                            else _relabel_to_anchors(labels0, root, problem.k))
         bnb.ub = bnb.objective(bnb.best_labels)
-    status = bnb.run()
+    status = bnb.run(threads=max(1, int(threads)))
     labels = None if bnb.best_labels is None else component_of[bnb.best_labels]
     if labels is None:
         lb = bnb.global_lb()
@@ -203,7 +210,8 @@ def fit_exact(
                                               "exact: no feasible clustering found in time"]})
     lb = bnb.global_lb()
     labels, mu, pi, objective, gap, status = _scored(problem, cons, labels, lb, status, rel_gap)
-    notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver}, {bnb.fixed} "
+    notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver} ({threads} at a "
+             f"time, cuts {cuts}), {bnb.fixed} "
              f"point-anchor pairs excluded by reduced-cost fixing; relative gap {gap:.3g} "
              f"(target {rel_gap:g})", *bnb.notes[-20:]]
     log.info("exact: %s after %d nodes, objective %.6f, lower bound %.6f, gap %.3g",
@@ -212,7 +220,8 @@ def fit_exact(
         labels=labels, mu=mu, pi=pi, objective=objective, status=status,
         lower_bound=float(lb), upper_bound=objective, iterations=bnb.nodes,
         solver={"name": f"mixopt-exact+{solver.lower()}", "version": cp.__version__,
-                "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s,
+                "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
+                            "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),
                                 "objective_whitened": bnb.ub, "notes": notes})

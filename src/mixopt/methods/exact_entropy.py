@@ -123,3 +123,26 @@ def free_point_hull(lo: int, hi: int, n: int, max_lines: int = 40) -> Lines:
         keep = np.unique(np.linspace(0, len(lines) - 1, max_lines).round().astype(int))
         lines = lines[keep]
     return lines
+
+
+def size_vertices(lo: list[int], hi: list[int], n: int) -> NDArray[np.float64]:
+    """Vertices of the size polytope ``{nu : lo <= nu <= hi, sum_j nu_j = n}`` (rows; none when
+    it is empty): every vertex has all coordinates but one at a bound, the last fixed by the sum.
+
+    ``sum_j g(nu_j)`` is concave, so its convex envelope over the polytope is the lower hull of its
+    values at these vertices, ``min {sum_v lam_v H(v) : lam in simplex, sum_v lam_v v = nu}``:
+    a joint under-estimator of the entropy that, unlike per-cluster hulls, uses
+    ``sum_j n_j = n`` (box [61, 90] x [61, 90] x [1, 56] of wine: 128.9 at the worst vertex)."""
+    lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    k = lo_a.size
+    found: set[tuple[float, ...]] = set()
+    for j in range(k):
+        others = [i for i in range(k) if i != j]
+        for mask in range(2 ** (k - 1)):
+            v = np.empty(k)
+            for bit, i in enumerate(others):
+                v[i] = hi_a[i] if mask >> bit & 1 else lo_a[i]
+            v[j] = n - v[others].sum()
+            if lo_a[j] - 1e-9 <= v[j] <= hi_a[j] + 1e-9:
+                found.add(tuple(v))
+    return np.array(sorted(found)).reshape(-1, k)

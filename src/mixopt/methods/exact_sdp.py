@@ -12,10 +12,12 @@ into m super-points (weights ``w_s``, coordinate sums ``X_s``) and the weighted 
 The entropy term is under-estimated by :mod:`mixopt.methods.exact_entropy`: per point by chords
 or, when K mutually cannot-linked *anchors* identify the clusters, per cluster through
 ``t_j = Z_{a_j a_j} = 1/n_j``, with the valid equalities ``Z_ss = sum_j Z_{a_j s}`` and
-inequalities ``Z_{a_j s} <= Z_{a_j a_j}``. Valid inequalities as in SOS-SDP tighten it:
-``Z_st <= Z_ss`` and the triangles ``Z_as + Z_at <= Z_aa + Z_st`` through every anchor
-(measured on pam50-4d with the incumbent's cluster sizes fixed: the bound rises from 1221.84 to
-1223.350, the incumbent's value, and SCS needs 1.9 s instead of 315 s).
+inequalities ``Z_{a_j s} <= Z_{a_j a_j}``; once all K clusters are identified, also jointly, by
+the convex envelope of ``sum_j g(n_j)`` over the polytope of size vectors
+(:func:`_add_size_envelope`). Valid inequalities as in SOS-SDP tighten it: the triangles
+``Z_as + Z_at <= Z_aa + Z_st`` through every anchor and, optionally, ``Z_st <= Z_ss``
+(:func:`_add_cuts`; measured on pam50-4d with the incumbent's cluster sizes fixed: the bound
+rises from 1221.84 to 1223.350, the incumbent's value, and SCS needs 1.9 s instead of 315 s).
 
 **Assignment lifting.** Variables ``x_sj`` (super-point s in anchored cluster j) enter through
 the McCormick envelope of ``Z_{a_j s} = x_sj t_j`` and of ``n_j t_j = 1`` with
@@ -40,7 +42,13 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-from mixopt.methods.exact_entropy import cluster_hull, free_point_hull, point_chord
+from mixopt.methods.exact_entropy import (
+    cluster_entropy,
+    cluster_hull,
+    free_point_hull,
+    point_chord,
+    size_vertices,
+)
 
 
 @dataclass
@@ -148,16 +156,25 @@ class _Entropy:
     free: NDArray[np.float64] | None = None           # points of clusters without an anchor
     free_cluster: NDArray[np.float64] | None = None   # the one cluster without an anchor
     others: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    vertices: NDArray[np.float64] | None = None       # all K clusters identified: size vertices
+    vertex_h: NDArray[np.float64] | None = None       # the entropy at each vertex
+
+
+CUTS = ("none", "triangles", "all")
 
 
 def _add_cuts(cons: dict[str, cp.Constraint], z: cp.Expression, a: NDArray[np.int64],
-              o: NDArray[np.int64]) -> None:
-    """Valid inequalities of the Peng-Wei matrix (as in SOS-SDP): ``Z_st <= Z_ss`` for the
-    super-points s, t off the anchors, and the triangles ``Z_as + Z_at <= Z_aa + Z_st`` through
-    every anchor a (both hold since ``Z_st`` is ``1/n_k`` or 0 and ``Z_ss = 1/n_k(s)``)."""
-    zo = z[o][:, o]
-    ones = np.ones((1, o.size))
-    cons["pairs"] = zo <= cp.reshape(cp.diag(z)[o], (o.size, 1), order="F") @ ones
+              o: NDArray[np.int64], cuts: str) -> None:
+    """Valid inequalities of the Peng-Wei matrix (as in SOS-SDP), both true since ``Z_st`` is
+    ``1/n_k`` or 0 and ``Z_ss = 1/n_k(s)``: the triangles ``Z_as + Z_at <= Z_aa + Z_st`` through
+    every anchor a (``cuts`` "triangles" or "all") and ``Z_st <= Z_ss`` for the super-points s, t
+    off the anchors ("all"). Measured on wine (3 anchors, sizes in [151, 176] x [1, 26] x
+    [1, 26]): no cuts 1279.9, pairs alone 1299.8 (194 s), triangles alone 1962.6 (39 s); the
+    pairs only slow SCS down there."""
+    if cuts == "all":
+        zo = z[o][:, o]
+        ones = np.ones((1, o.size))
+        cons["pairs"] = zo <= cp.reshape(cp.diag(z)[o], (o.size, 1), order="F") @ ones
     iu, iv = np.triu_indices(o.size)
     for j, aj in enumerate(a):
         za = z[int(aj), o]
@@ -200,6 +217,29 @@ def _envelope_terms(cons: dict[str, cp.Constraint], key: str, w: NDArray[np.floa
     coef_x = l1 / hi - l2 / lo + l3 / lo - l4 / hi + np.multiply.outer(w, per_size).reshape(
         l1.shape)
     return coef_prod, coef_t, coef_x, const
+
+
+def _add_size_envelope(cons: dict[str, cp.Constraint], entropy: cp.Expression, xa: cp.Variable,
+                       node: NodeModel, k: int, n: int, w: NDArray[np.float64], ent: _Entropy
+                       ) -> cp.Expression | None:
+    """All K clusters identified (K anchors, or K - 1 and the free cluster): the entropy is also
+    bounded by the convex envelope of ``sum_j g(n_j)`` over the size polytope
+    (:func:`~mixopt.methods.exact_entropy.size_vertices`), with ``n_j = sum_s w_s x_sj``:
+    ``E >= sum_v lam_v H(v)``, ``sum_v lam_v v_j = n_j`` (j < K; the last size follows), lam in
+    the simplex, next to ``E >= `` the per-cluster hulls. Returns E (None: empty polytope)."""
+    lo = list(node.anchor_lo) + ([node.free_lo] if len(node.anchors) < k else [])
+    hi = list(node.anchor_hi) + ([node.free_hi] if len(node.anchors) < k else [])
+    ent.vertices = size_vertices(lo, hi, n)
+    if not ent.vertices.size:
+        return None
+    ent.vertex_h = cluster_entropy(ent.vertices, n).sum(axis=1)
+    big_e = cp.Variable()
+    lam = cp.Variable(len(ent.vertices), nonneg=True)
+    cons["env_sum"] = cp.sum(lam) == 1
+    cons["env_sizes"] = ent.vertices[:, :k - 1].T @ lam == (w @ xa)[:k - 1]
+    cons["ent_sum"] = big_e - entropy >= 0
+    cons["ent_env"] = big_e - ent.vertex_h @ lam >= 0
+    return big_e
 
 
 def _add_assignment_lifting(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeModel,
@@ -251,10 +291,12 @@ def _add_free_cluster(cons: dict[str, cp.Constraint], q: cp.Expression, xa: cp.V
     return ef
 
 
-def _free_cluster_terms(cons: dict[str, cp.Constraint], node: NodeModel, n: int, ent: _Entropy
+def _free_cluster_terms(cons: dict[str, cp.Constraint], node: NodeModel, n: int, ent: _Entropy,
+                        ent_weight: float = 1.0
                         ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """Multiplier terms of :func:`_add_free_cluster`: (constant, including the minima over the
-    boxes of t_f and e_f; coefficients of q over the others; coefficients of x_sf)."""
+    boxes of t_f and e_f, whose objective weight is ``ent_weight``; coefficients of q over the
+    others; coefficients of x_sf)."""
     w = node.weights.astype(float)[ent.others]
     flo, fhi = float(node.free_lo), float(node.free_hi)
     coef_q, coef_t, coef_x, const = _envelope_terms(cons, "f_", w, flo, fhi)
@@ -266,7 +308,7 @@ def _free_cluster_terms(cons: dict[str, cp.Constraint], node: NodeModel, n: int,
     coef_t = float(coef_t) - qt.sum() - t_lo + t_hi + float(kap @ ent.free_cluster[:, 1])
     const += -nu + t_lo / fhi - t_hi / flo + float(kap @ ent.free_cluster[:, 0])
     const += min(coef_t / fhi, coef_t / flo)                  # t_f in [1/fhi, 1/flo]
-    const += min(1.0 - kap.sum(), 0.0) * n / np.e              # e_f in [0, n/e]
+    const += min(ent_weight - kap.sum(), 0.0) * n / np.e       # e_f in [0, n/e]
     return const, coef_q, coef_x
 
 
@@ -307,11 +349,24 @@ def assignment_minimum(coef: NDArray[np.float64], anchors: list[int],
     return best
 
 
+@dataclass
+class Refinement:
+    """Solve a node again, warm-started, with ``options`` (tighter tolerances) when its first
+    safe bound lies in ``[low, high)``: close below the pruning level, where accuracy pays."""
+
+    low: float
+    high: float
+    options: dict
+
+
 def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
-              cuts: bool = True) -> BoundResult:
+              cuts: str = "triangles", refine: Refinement | None = None) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
-    ``cuts`` adds the pair and anchor-triangle inequalities of :func:`_add_cuts`."""
+    ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
+    ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept)."""
+    if cuts not in CUTS:
+        raise ValueError(f"cuts must be one of {CUTS}, got {cuts!r}")
     w = node.weights.astype(float)
     m = w.size
     g = node.sums @ node.sums.T
@@ -342,14 +397,14 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         cons["anchor_rows"] = z[a, :] <= cp.reshape(cp.diag(z)[a], (r, 1), order="F") @ \
             np.ones((1, m))
         o = ent.others
-        if cuts and o.size:
-            _add_cuts(cons, z, a, o)
+        if cuts != "none" and o.size:
+            _add_cuts(cons, z, a, o, cuts)
         e = cp.Variable(r)
         for j in range(r):
             lines = cluster_hull(node.anchor_lo[j], node.anchor_hi[j], n)
             ent.hulls.append(lines)
             cons[f"hull{j}"] = e[j] >= lines[:, 0] + lines[:, 1] * z[a[j], a[j]]
-        objective = objective + cp.sum(e)
+        entropy = cp.sum(e)
         xa = _add_assignment_lifting(cons, z, node, k)
         if o.size:
             q = cp.diag(z)[o] - cp.sum(z[a][:, o], axis=0)   # 1/n_c off the anchored clusters
@@ -357,7 +412,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
                 cons["diag_sum"] = q == 0
             elif r == k - 1:
                 cons["free_q"] = q >= 0
-                objective = objective + _add_free_cluster(cons, q, xa, node, n, ent)
+                entropy = entropy + _add_free_cluster(cons, q, xa, node, n, ent)
             else:
                 ent.free = free_point_hull(node.free_lo, node.free_hi, n)
                 f = cp.Variable(o.size)
@@ -367,19 +422,36 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
                     ent.free[:, :1].T + cp.reshape(q, (o.size, 1), order="F") @ \
                     ent.free[:, 1:].T
                 objective = objective + w[o] @ f
+        if r == k or "f_rows" in cons:
+            entropy = _add_size_envelope(cons, entropy, xa, node, k, n, w, ent)
+        if entropy is None:   # no size vector fits the ranges: no clustering here
+            return BoundResult(np.inf, np.nan, "infeasible (sizes)")
+        objective = objective + entropy
     prob = cp.Problem(cp.Minimize(objective), list(cons.values()))
-    try:
-        prob.solve(solver=solver, **(solver_options or {}))
-    except cp.error.SolverError as exc:
-        return BoundResult(-np.inf, np.nan, "solver_error", notes=[str(exc)])
-    if prob.status in ("infeasible", "infeasible_inaccurate"):
-        return BoundResult(np.inf if prob.status == "infeasible" else -np.inf, np.nan,
-                           str(prob.status))
-    if prob.status not in ("optimal", "optimal_inaccurate") or cons["rows"].dual_value is None:
-        return BoundResult(-np.inf, np.nan, str(prob.status))
-    lag = _lagrangian(cons, node, k, n, sq_norm_total, g, ent)
-    return BoundResult(lag.bound(), float(prob.value), str(prob.status),
-                       z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag)
+
+    def solve(options: dict) -> BoundResult:
+        try:
+            prob.solve(solver=solver, **options)
+        except cp.error.SolverError as exc:
+            return BoundResult(-np.inf, np.nan, "solver_error", notes=[str(exc)])
+        if prob.status in ("infeasible", "infeasible_inaccurate"):
+            return BoundResult(np.inf if prob.status == "infeasible" else -np.inf, np.nan,
+                               str(prob.status))
+        if prob.status not in ("optimal", "optimal_inaccurate") or \
+                cons["rows"].dual_value is None:
+            return BoundResult(-np.inf, np.nan, str(prob.status))
+        lag = _lagrangian(cons, node, k, n, sq_norm_total, g, ent)
+        return BoundResult(lag.bound(), float(prob.value), str(prob.status),
+                           z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag)
+
+    first = solve(dict(solver_options or {}))
+    if refine is None or not refine.low <= first.safe < refine.high:
+        return first
+    second = solve({**(solver_options or {}), **refine.options, "warm_start": True})
+    if second.safe == np.inf or second.safe > first.safe:   # both bounds are valid: the best
+        second.notes.append("refined")
+        return second
+    return first
 
 
 def _dual(cons: dict[str, cp.Constraint], key: str, sign: bool = True) -> NDArray[np.float64]:
@@ -414,6 +486,8 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
         np.add.at(s, (pi_, pj_), _dual(cons, "cannot", sign=False))
     box = 0.0   # min over the entropy variables' boxes of their Lagrangian coefficients
     x_coef = None
+    # the hull variables' objective weight: 1, or E's multiplier when E bounds them
+    ent_weight = float(_dual(cons, "ent_sum")[0]) if "ent_sum" in cons else 1.0
     if ent.hulls:
         a = np.array(node.anchors)
         rho = _dual(cons, "anchor_rows")
@@ -430,8 +504,9 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
             lam_p = _dual(cons, "pairs")
             s[np.ix_(o, o)] += lam_p
             diag[o] -= lam_p.sum(axis=1)
-            iu, iv = np.triu_indices(o.size)
-            for j, aj in enumerate(a):   # Z_as + Z_at - Z_st - Z_aa <= 0
+        iu, iv = np.triu_indices(o.size)
+        for j, aj in enumerate(a):   # Z_as + Z_at - Z_st - Z_aa <= 0
+            if f"tri{j}" in cons:
                 mu_t = _dual(cons, f"tri{j}")
                 np.add.at(s, (np.full(iu.size, aj), o[iu]), mu_t)
                 np.add.at(s, (np.full(iv.size, aj), o[iv]), mu_t)
@@ -443,7 +518,7 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
         if "diag_sum" in cons:
             add_q(_dual(cons, "diag_sum", sign=False))
         if "f_rows" in cons:
-            const_f, coef_q, coef_xf = _free_cluster_terms(cons, node, n, ent)
+            const_f, coef_q, coef_xf = _free_cluster_terms(cons, node, n, ent, ent_weight)
             c0 += const_f + float(coef_xf.sum())    # x_sf = 1 - sum_j x_sj
             x_coef[o, :] -= coef_xf[:, None]
             add_q(coef_q)
@@ -459,7 +534,14 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
             kap = _dual(cons, f"hull{j}")
             c0 += float(kap @ lines[:, 0])
             diag[a[j]] += float(kap @ lines[:, 1])
-            box += min(1.0 - kap.sum(), 0.0) * n / np.e   # e_j in [0, n/e]
+            box += min(ent_weight - kap.sum(), 0.0) * n / np.e   # e_j in [0, n/e]
+        if "ent_sum" in cons:   # E >= the hulls, E >= sum_v lam_v H(v), E in [0, n log K]
+            beta = float(_dual(cons, "ent_env")[0])
+            eta = _dual(cons, "env_sizes", sign=False)
+            coef_lam = beta * ent.vertex_h + ent.vertices[:, :k - 1] @ eta
+            c0 += float(coef_lam.min())                   # lam in the simplex
+            x_coef[:, :k - 1] -= w[:, None] * eta[None, :]
+            box += min(1.0 - ent_weight - beta, 0.0) * n * np.log(k)
     s[np.diag_indices(m)] += diag
     return Lagrangian(s=0.5 * (s + s.T), const=float(c0 + box), weights=w, k=k,
                       x_coef=x_coef, anchors=list(node.anchors))
