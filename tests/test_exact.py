@@ -18,7 +18,7 @@ from mixopt.methods.exact_entropy import (
     point_chord,
     size_vertices,
 )
-from mixopt.methods.exact_sdp import NodeModel, sdp_bound
+from mixopt.methods.exact_sdp import NodeModel, Refinement, sdp_bound
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
 
@@ -115,6 +115,32 @@ def test_safe_bound_is_below_the_node_optimum_even_from_a_sloppy_solve(options):
     assert res.safe <= best + 1e-7 * abs(best)
     if not options:
         assert res.safe >= res.primal - 1e-3 * abs(res.primal)   # tight when solved well
+
+
+def test_refined_solve_keeps_a_valid_and_better_bound():
+    """A loose solve refined (warm start, tight tolerances) when its bound lies in the window:
+    the refined bound is at least the loose one and still below the node optimum."""
+    problem = instance(8, 3, 2, seed=4)
+    n, k = problem.n, problem.k
+    anchors, lo, hi = [0, 1, 2], [2, 2, 2], [3, 4, 4]
+    node, sq = _node(problem, anchors, lo, hi)
+    loose = {"eps_abs": 1e-2, "eps_rel": 1e-2, "max_iters": 30}
+    first = sdp_bound(node, k, n, sq, solver="SCS", solver_options=loose)
+    tight = {"eps_abs": 1e-7, "eps_rel": 1e-7, "max_iters": 100000}
+    res = sdp_bound(node, k, n, sq, solver="SCS", solver_options=loose,
+                    refine=Refinement(-np.inf, np.inf, tight))
+    best = np.inf
+    for rest in itertools.product(range(k), repeat=n - 3):
+        lab = np.array([0, 1, 2, *rest])
+        sizes = np.bincount(lab, minlength=k)
+        if np.all(sizes >= lo) and np.all(sizes <= hi):
+            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    assert "refined" in res.notes
+    assert first.safe <= res.safe <= best + 1e-7 * abs(best)
+    assert res.safe >= res.primal - 1e-3 * abs(res.primal)
+    skipped = sdp_bound(node, k, n, sq, solver="SCS", solver_options=loose,
+                        refine=Refinement(first.safe + 1.0, first.safe + 2.0, tight))
+    assert "refined" not in skipped.notes
 
 
 def test_safe_bound_with_a_free_cluster_is_below_the_node_optimum():
