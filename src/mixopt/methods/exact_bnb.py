@@ -165,7 +165,7 @@ class BranchAndBound:
         self.fixed = 0                # cannot-links added by reduced-cost fixing
         self.trace: list[tuple[float, float | None, float | None]] = []
         self.notes: list[str] = []
-        self._flight_bounds: Callable[[], list[float]] = list   # parents' bounds being solved
+        self.flight: dict[futures.Future, tuple[float, Node]] = {}   # being solved: parent bound
         self.push(root, -np.inf)
 
     # -- queue --------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class BranchAndBound:
         """The certified lower bound: the least bound of the open nodes (those being solved
         too), of the nodes pruned within the gap tolerance, and the incumbent."""
         open_lb = self.queue[0][0] if self.queue else np.inf
-        flying = min(self._flight_bounds(), default=np.inf)
+        flying = min((bound for bound, _ in self.flight.values()), default=np.inf)
         return float(min(open_lb, flying, self.pruned_lb, self.ub))
 
     def gap(self) -> float:
@@ -524,8 +524,7 @@ class BranchAndBound:
         start = time.perf_counter()
         last_log = start
         pool = _node_pool(threads) if threads > 1 else None
-        flight: dict = {}   # future -> (parent bound, node)
-        self._flight_bounds = lambda: [b for b, _ in flight.values()]
+        flight = self.flight
         try:
             while self.queue or flight:
                 if time.perf_counter() - start > self.time_limit_s:
