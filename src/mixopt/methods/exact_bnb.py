@@ -180,6 +180,11 @@ class BranchAndBound:
         flying = min((bound for bound, _ in self.flight.values()), default=np.inf)
         return float(min(open_lb, flying, self.pruned_lb, self.ub))
 
+    def level(self) -> float:
+        """The pruning level: a node whose bound reaches it cannot improve on the incumbent by
+        more than the relative gap tolerance."""
+        return self.ub - self.rel_gap * abs(self.ub)
+
     def gap(self) -> float:
         return (self.ub - self.global_lb()) / max(abs(self.ub), 1e-12)
 
@@ -280,7 +285,7 @@ class BranchAndBound:
         point left with one anchor joins it. Returns "" (nothing fixed), "links" (cannot-links
         added; the node's solution still indexes it), "reduced" (points merged: solve again) or
         "empty" (no clustering of the node is below the pruning level)."""
-        level = self.ub - self.rel_gap * abs(self.ub)
+        level = self.level()
         anchors = node.anchors
         k, r = self.p.k, len(anchors)
         new_links: set[tuple[int, int]] = set()
@@ -448,9 +453,8 @@ class BranchAndBound:
         """Pop the best open node; settle it when no solve is needed (pruned, root seeds, too
         few super-points, sizes that do not fit, a leaf) and return None, else return it with
         its model and the solver options."""
-        tol = self.rel_gap
         parent_bound, _, node = heapq.heappop(self.queue)
-        if parent_bound >= self.ub - tol * abs(self.ub):
+        if parent_bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, parent_bound)
             return None
         if len(node.anchors) == 0:
@@ -480,7 +484,7 @@ class BranchAndBound:
                 # anchors, sizes within 40 of the optimum's: 1e-5 alone 1334.30 in 48 s, 1e-4
                 # alone 1330.67 in 8 s, 1e-4 then 1e-5 1334.32 in 26 s
                 options.update(eps_abs=1e-4, eps_rel=1e-4)
-                level = self.ub - self.rel_gap * abs(self.ub)
+                level = self.level()
                 if np.isfinite(level):
                     refine = Refinement(level - 0.005 * abs(self.ub), level,
                                         {"eps_abs": 1e-5, "eps_rel": 1e-5})
@@ -491,7 +495,6 @@ class BranchAndBound:
 
     def _settle(self, node: Node, parent_bound: float, res: BoundResult, seconds: float) -> None:
         """Use a node's bound: incumbent from its solution, prune, fix, or branch."""
-        tol = self.rel_gap
         bound = max(parent_bound, res.safe)
         log.debug("node (%s): %d anchors, m %d, sizes %s..%s, bound %.4f (%s%s), %.1f s",
                   node.branch, len(node.anchors), node.m, node.size_lo, node.size_hi, bound,
@@ -502,7 +505,7 @@ class BranchAndBound:
             self.notes.append(f"node {self.nodes}: conic solve failed ({res.status}); "
                               "its parent's bound is kept")
         self.try_incumbent(node, res.z)
-        if bound >= self.ub - tol * abs(self.ub):
+        if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
         elif res.lagrangian is not None and (fixed := self.fix(node, res.lagrangian)) in (
                 "reduced", "empty"):

@@ -36,6 +36,7 @@ bound; eigenvalue error is below 1e-9 relative and is subtracted).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import cvxpy as cp
@@ -444,10 +445,16 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         return BoundResult(lag.bound(), float(prob.value), str(prob.status),
                            z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag)
 
+    started = time.perf_counter()
     first = solve(dict(solver_options or {}))
     if refine is None or not refine.low <= first.safe < refine.high:
         return first
-    second = solve({**(solver_options or {}), **refine.options, "warm_start": True})
+    options = {**(solver_options or {}), **refine.options, "warm_start": True}
+    if "time_limit_secs" in options:   # the two solves share the node's time limit
+        options["time_limit_secs"] -= time.perf_counter() - started
+        if options["time_limit_secs"] <= 0.1:   # (SCS reads 0 as no limit)
+            return first
+    second = solve(options)
     if second.safe == np.inf or second.safe > first.safe:   # both bounds are valid: the best
         second.notes.append("refined")
         return second
