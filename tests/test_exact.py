@@ -10,7 +10,7 @@ import pytest
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.exact import fit_exact
-from mixopt.methods.exact_bnb import set_partitions
+from mixopt.methods.exact_bnb import BnBProblem, BranchAndBound, Node, set_partitions
 from mixopt.methods.exact_entropy import (
     cluster_entropy,
     cluster_hull,
@@ -86,6 +86,54 @@ def test_seed_partitions_cover_every_grouping_once(items, count):
     assert len(canonical) == count
     for p in parts:
         assert sorted(x for b in p for x in b) == sorted(items)
+
+
+def _clusterings(node: Node, k: int) -> set[tuple[int, ...]]:
+    """Labelings of ``node`` (anchor j names cluster j; with K - 1 anchors the one other cluster
+    is K - 1): must-links, cannot-links, anchored sizes and non-empty clusters respected."""
+    out = set()
+    r = len(node.anchors)
+    for sp in itertools.product(range(k), repeat=node.m):
+        if any(sp[a] != j for j, a in enumerate(node.anchors)) or \
+                any(sp[s] == sp[t] for s, t in node.cannot):
+            continue
+        labels = np.asarray(sp)[node.groups]
+        sizes = np.bincount(labels, minlength=k)
+        if np.all(sizes >= 1) and all(node.size_lo[j] <= sizes[j] <= node.size_hi[j]
+                                      for j in range(r)):
+            out.add(tuple(labels))
+    return out
+
+
+def test_seeds_are_the_costliest_members_to_move_and_anchoring_a_big_free_cluster_partitions():
+    """Seeds: one per incumbent cluster, the member whose move to another cluster raises the
+    hard-assignment cost most. With K - 1 anchors and a free cluster of at least n/K points the
+    node anchors before bisecting sizes, and its children split its clusterings exactly."""
+    problem = instance(8, 3, 2, seed=4)
+    x = problem.y @ np.linalg.cholesky(problem.precision)
+    x = x - x.mean(0)
+    lab = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    bnb = BranchAndBound(BnBProblem(x=x, k=3, min_size=1), Node(np.arange(8), [], frozenset()),
+                         1e-4, 10.0)
+    bnb.best_labels = lab
+    seeds = bnb._seeds(Node(np.arange(8), [], frozenset()))
+    means = np.array([x[lab == c].mean(0) for c in range(3)])
+    cost = 0.5 * ((x[:, None] - means[None]) ** 2).sum(2) - np.log(np.bincount(lab) / 8)
+    others = np.where(np.arange(3)[None, :] == lab[:, None], np.inf, cost)
+    margin = others.min(axis=1) - cost[np.arange(8), lab]
+    assert sorted(lab[seeds]) == [0, 1, 2]
+    for s in seeds:
+        assert margin[s] == pytest.approx(margin[lab == lab[s]].max())
+    node = Node(np.arange(8), [0, 3], frozenset({(0, 3)}), [1, 1], [2, 2])
+    z = np.zeros((8, 8))
+    for c in range(3):
+        z[np.ix_(lab == c, lab == c)] = 1.0 / (lab == c).sum()
+    kids = bnb.children(node, z)
+    assert len(kids) == 3 and len(kids[-1].anchors) == 3        # two joins and a new anchor
+    parent = _clusterings(node, 3)
+    parts = [_clusterings(kid, 3) for kid in kids]
+    assert sum(len(p) for p in parts) == len(parent) > 0
+    assert set().union(*parts) == parent
 
 
 def _node(problem: MAPProblem, anchors: list[int], lo: list[int], hi: list[int]) -> NodeModel:

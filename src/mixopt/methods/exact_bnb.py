@@ -4,17 +4,19 @@ A node is a set of must-link merges (super-points), cannot-links, *anchors* (sup
 lie in distinct clusters; anchor j names cluster j) and, once all K clusters have an anchor, an
 integer size range per cluster. Children partition the parent's clusterings:
 
-* **seeds** (the root, no anchors, an incumbent, K <= 5): one seed per incumbent cluster (the point
-  nearest its mean); each clustering puts the seeds into exactly one set partition, so the root has
-  Bell(K) children, each merging the seeds of a block and anchoring the blocks. The child with K
-  singleton blocks identifies every cluster at once (components are exchangeable, so the seeds may
-  name them); the others force seeds of different incumbent clusters together;
+* **seeds** (the root, no anchors, an incumbent, K <= 5): one seed per incumbent cluster (the
+  member costliest to move to another cluster); each clustering puts the seeds into exactly one
+  set partition, so the root has Bell(K) children, each merging the seeds of a block and
+  anchoring the blocks. The child with K singleton blocks identifies every cluster at once
+  (components are exchangeable, so the seeds may name them); the others force seeds of
+  different incumbent clusters together;
 * **anchoring** (fewer than K anchors): a super-point b joins anchor j (K' children, must-link) or
   is cannot-linked to all of them and becomes a new anchor (one child). Without seeds the first
   anchor is free, for the same exchangeability (not so with known labels, whose groups are the
-  anchors from the start);
-* **size** (K anchors): the size range of the cluster whose entropy under-estimator is loosest is
-  bisected; the ranges are then tightened with ``sum_j n_j = n``;
+  anchors from the start). With K - 1 anchors and a free cluster of at least n/K points this
+  comes before any size bisection;
+* **size** (anchored clusters): the size range of the cluster whose entropy under-estimator is
+  loosest is bisected; the ranges are then tightened with ``sum_j n_j = n``;
 * **assignment** (K anchors, tight sizes): the most fractional super-point joins each anchor in
   turn (K children).
 
@@ -361,7 +363,11 @@ class BranchAndBound:
         fractional[a] = -np.inf
         s = int(np.argmax(fractional))
         slack = 0.2 * self.rel_gap * abs(self.ub) if np.isfinite(self.ub) else 0.0
-        if errors[j] > slack or (errors[j] > 0 and fractional[s] <= 1e-6):
+        # a free cluster of at least n/K points gets its anchor before any size bisection:
+        # measured on wine (seeds of two clusters merged, sizes [2, 12] x [1, 22], bound 1303.7),
+        # bisection gives children 1301-1304, the anchoring 1333.4, 1321.9 and 1927.3
+        big_free = r == k - 1 and free_range(node.size_lo, node.size_hi, n, 1, lmin)[0] * k >= n
+        if not big_free and (errors[j] > slack or (errors[j] > 0 and fractional[s] <= 1e-6)):
             return self._size_children(node, j, t[j])
         if r < k:   # probe: s joins an anchor, or starts a new cluster
             cover = frac.sum(axis=0)
@@ -395,16 +401,30 @@ class BranchAndBound:
         return kids
 
     def _seeds(self, node: Node) -> list[int]:
-        """One super-point per incumbent cluster, the nearest to its mean (none without an
-        incumbent, or when K > 5: the Bell number of seed partitions grows too fast)."""
+        """One super-point per incumbent cluster: the member with the largest *relocation
+        margin*, the rise of its hard-assignment cost ``1/2 |x_i - mu_c|^2 - log pi_c`` when it
+        moves to its next-best cluster (none without an incumbent, or when K > 5: the Bell
+        number of seed partitions grows too fast). Moving a seed away costs at least its margin,
+        so the children that merge seeds of different clusters are far from the incumbent.
+        Measured on wine: margins 29.3, 29.5, 28.6 against 11.5, 11.7, 22.6 for the points
+        nearest the means; root children's bounds 1213-1237 against 1196-1215, and after 600 s
+        on one core the global bound 1312.9 against 1297.4."""
         lab = self.best_labels
         if lab is None or not 2 <= self.p.k <= 5:
             return []
+        k, x, n = self.p.k, self.p.x, self.p.n
+        counts = np.bincount(lab, minlength=k)
+        if np.any(counts == 0):
+            return []
+        means = np.array([x[lab == c].mean(axis=0) for c in range(k)])
+        cost = 0.5 * ((x[:, None, :] - means[None]) ** 2).sum(axis=2) - np.log(counts / n)
+        own = cost[np.arange(n), lab]
+        cost[np.arange(n), lab] = np.inf
+        margin = cost.min(axis=1) - own
         seeds: list[int] = []
-        for c in range(self.p.k):
+        for c in range(k):
             members = np.flatnonzero(lab == c)
-            centre = self.p.x[members].mean(axis=0)
-            i = members[np.argmin(((self.p.x[members] - centre) ** 2).sum(axis=1))]
+            i = members[np.argmax(margin[members])]
             if int(node.groups[i]) not in seeds:
                 seeds.append(int(node.groups[i]))
         return seeds
