@@ -405,8 +405,9 @@ class BranchAndBound:
         """One super-point per incumbent cluster: the member with the largest *relocation
         margin*, the rise of its hard-assignment cost ``1/2 |x_i - mu_c|^2 - log pi_c`` when it
         moves to its next-best cluster (none without an incumbent, or when K > 5: the Bell
-        number of seed partitions grows too fast). Moving a seed away costs at least its margin,
-        so the children that merge seeds of different clusters are far from the incumbent.
+        number of seed partitions grows too fast). Moving a seed away costs about its margin (at
+        the incumbent's means and weights), so the children that merge seeds of different
+        clusters are far from the incumbent.
         Measured on wine: margins 29.3, 29.5, 28.6 against 11.5, 11.7, 22.6 for the points
         nearest the means; root children's bounds 1213-1237 against 1196-1215, and after 600 s
         on one core the global bound 1311.3 against 1291.8."""
@@ -418,7 +419,8 @@ class BranchAndBound:
         if np.any(counts == 0):
             return []
         means = np.array([x[lab == c].mean(axis=0) for c in range(k)])
-        cost = 0.5 * ((x[:, None, :] - means[None]) ** 2).sum(axis=2) - np.log(counts / n)
+        sq = (x ** 2).sum(axis=1)[:, None] - 2.0 * x @ means.T + (means ** 2).sum(axis=1)[None]
+        cost = 0.5 * sq - np.log(counts / n)
         own = cost[np.arange(n), lab]
         cost[np.arange(n), lab] = np.inf
         margin = cost.min(axis=1) - own
