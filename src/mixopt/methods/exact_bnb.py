@@ -146,6 +146,15 @@ def set_partitions(items: list[int]) -> list[list[list[int]]]:
     return out
 
 
+def assignment_cost(sums: NDArray[np.float64], weights: NDArray[np.float64],
+                    means: NDArray[np.float64], pi: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Hard-assignment cost of each super-point in each cluster, ``sum_{i in s} 1/2
+    |x_i - mu_c|^2 - log pi_c`` up to a per-row constant (``1/2 sum_i |x_i|^2``, which no
+    choice of cluster changes): ``-X_s' mu_c + w_s/2 |mu_c|^2 - w_s log pi_c``."""
+    return -sums @ means.T + weights[:, None] * (0.5 * (means ** 2).sum(axis=1)
+                                                 - np.log(pi))[None, :]
+
+
 class BranchAndBound:
     """Best-first search; see the module doc. ``run`` returns the incumbent and the bounds."""
 
@@ -238,9 +247,7 @@ class BranchAndBound:
             mu = np.zeros((k, sums.shape[1]))
             np.add.at(mu, lab, sums)
             mu /= cnt[:, None]
-            cost = -sums @ mu.T + 0.5 * w[:, None] * (mu ** 2).sum(1)[None, :] \
-                - w[:, None] * np.log(cnt / self.p.n)[None, :]
-            new = np.argmin(cost, axis=1)
+            new = np.argmin(assignment_cost(sums, w, mu, cnt / self.p.n), axis=1)
             new[anchors] = np.arange(anchors.size)
             if np.array_equal(new, lab):
                 break
@@ -420,8 +427,7 @@ class BranchAndBound:
         if np.any(counts == 0):
             return []
         means = np.array([x[lab == c].mean(axis=0) for c in range(k)])
-        sq = (x ** 2).sum(axis=1)[:, None] - 2.0 * x @ means.T + (means ** 2).sum(axis=1)[None]
-        cost = 0.5 * sq - np.log(counts / n)
+        cost = assignment_cost(x, np.ones(n), means, counts / n)
         own = cost[np.arange(n), lab]
         cost[np.arange(n), lab] = np.inf
         margin = cost.min(axis=1) - own
