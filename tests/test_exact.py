@@ -18,7 +18,7 @@ from mixopt.methods.exact_entropy import (
     point_chord,
     size_vertices,
 )
-from mixopt.methods.exact_sdp import NodeModel, Refinement, sdp_bound
+from mixopt.methods.exact_sdp import NodeModel, Refinement, WarmStart, sdp_bound
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
 
@@ -145,6 +145,19 @@ def _node(problem: MAPProblem, anchors: list[int], lo: list[int], hi: list[int])
                      hi=np.full(n, max(hi) if hi else n - problem.k + 1)), float((x ** 2).sum())
 
 
+def _anchored_optimum(problem: MAPProblem, lo: list[int], hi: list[int]) -> float:
+    """Brute-force optimum of the node where points 0..K-1 anchor clusters 0..K-1 and the
+    clusters' sizes lie in [lo, hi]."""
+    n, k = problem.n, problem.k
+    best = np.inf
+    for rest in itertools.product(range(k), repeat=n - k):
+        lab = np.array([*range(k), *rest])
+        sizes = np.bincount(lab, minlength=k)
+        if np.all(sizes >= lo) and np.all(sizes <= hi):
+            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    return best
+
+
 @pytest.mark.parametrize("options", [{}, {"eps_abs": 1e-2, "eps_rel": 1e-2, "max_iters": 30}])
 def test_safe_bound_is_below_the_node_optimum_even_from_a_sloppy_solve(options):
     """The dual bound is valid whatever the solver's accuracy (here 30 SCS iterations)."""
@@ -153,12 +166,7 @@ def test_safe_bound_is_below_the_node_optimum_even_from_a_sloppy_solve(options):
     anchors, lo, hi = [0, 1, 2], [2, 2, 2], [3, 4, 4]
     node, sq = _node(problem, anchors, lo, hi)
     res = sdp_bound(node, k, n, sq, solver="SCS", solver_options=options)
-    best = np.inf   # node optimum: anchors 0, 1, 2 in clusters 0, 1, 2, sizes in the ranges
-    for rest in itertools.product(range(k), repeat=n - 3):
-        lab = np.array([0, 1, 2, *rest])
-        sizes = np.bincount(lab, minlength=k)
-        if np.all(sizes >= lo) and np.all(sizes <= hi):
-            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    best = _anchored_optimum(problem, lo, hi)
     assert np.isfinite(res.safe)
     assert res.safe <= best + 1e-7 * abs(best)
     if not options:
@@ -177,18 +185,39 @@ def test_refined_solve_keeps_a_valid_and_better_bound():
     tight = {"eps_abs": 1e-7, "eps_rel": 1e-7, "max_iters": 100000}
     res = sdp_bound(node, k, n, sq, solver="SCS", solver_options=loose,
                     refine=Refinement(-np.inf, np.inf, tight))
-    best = np.inf
-    for rest in itertools.product(range(k), repeat=n - 3):
-        lab = np.array([0, 1, 2, *rest])
-        sizes = np.bincount(lab, minlength=k)
-        if np.all(sizes >= lo) and np.all(sizes <= hi):
-            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    best = _anchored_optimum(problem, lo, hi)
     assert "refined" in res.notes
     assert first.safe <= res.safe <= best + 1e-7 * abs(best)
     assert res.safe >= res.primal - 1e-3 * abs(res.primal)
     skipped = sdp_bound(node, k, n, sq, solver="SCS", solver_options=loose,
                         refine=Refinement(first.safe + 1.0, first.safe + 2.0, tight))
     assert "refined" not in skipped.notes
+
+
+def test_a_size_bisection_child_starts_from_its_parents_solution_with_a_valid_bound():
+    """A child of a size bisection has its parent's layout: its solve starts from the parent's
+    conic solution and reaches the cold solve's bound. Any start, even a random one, changes
+    only the solver's path: the bound stays below the node's optimum. A node with another
+    layout (fewer anchors) ignores the start."""
+    problem = instance(8, 3, 2, seed=4)
+    n, k = problem.n, problem.k
+    parent_node, sq = _node(problem, [0, 1, 2], [2, 2, 2], [4, 4, 4])
+    parent = sdp_bound(parent_node, k, n, sq, solver="SCS")
+    child_node, _ = _node(problem, [0, 1, 2], [2, 2, 2], [3, 4, 4])
+    best = _anchored_optimum(problem, [2, 2, 2], [3, 4, 4])
+    cold = sdp_bound(child_node, k, n, sq, solver="SCS")
+    warm = sdp_bound(child_node, k, n, sq, solver="SCS", warm=parent.warm)
+    assert parent.warm is not None and not cold.warm_started and warm.warm_started
+    assert warm.safe <= best + 1e-7 * abs(best)
+    assert warm.safe == pytest.approx(cold.safe, rel=1e-3)
+    rng = np.random.default_rng(0)
+    noise = WarmStart(parent.warm.layout, *(rng.normal(size=v.size) * 10.0 for v in (
+        parent.warm.x, parent.warm.y, parent.warm.s)))
+    wild = sdp_bound(child_node, k, n, sq, solver="SCS", warm=noise,
+                     solver_options={"max_iters": 20})
+    assert wild.warm_started and wild.safe <= best + 1e-7 * abs(best)
+    other_node, _ = _node(problem, [0, 1], [2, 2], [4, 4])
+    assert not sdp_bound(other_node, k, n, sq, solver="SCS", warm=parent.warm).warm_started
 
 
 def test_safe_bound_with_a_free_cluster_is_below_the_node_optimum():
@@ -237,13 +266,15 @@ def test_reduced_cost_bounds_are_below_each_restricted_optimum(anchors, options)
         value = profiled_objective(problem.y, lab, k, problem.precision)
         for b in range(r, n):
             best[b, lab[b]] = min(best.get((b, lab[b]), np.inf), value)
-    slack = [best.get((b, j), np.inf) - res.lagrangian.merged_bound(b, a)
-             for b in range(r, n) for j, a in enumerate(anchors)]
+    table = res.lagrangian.merged_bounds({(anchors[0], r)})   # the fixing table
+    assert np.isnan(table[anchors]).all() and np.isnan(table[r, 0])
+    assert table[r, 1] == res.lagrangian.merged_bound(r, anchors[1])
+    table[r, 0] = res.lagrangian.merged_bound(r, anchors[0])
+    slack = [best.get((b, j), np.inf) - table[b, j] for b in range(r, n) for j in range(r)]
     assert min(slack) >= -1e-7 * abs(res.safe)
     if not options:   # informative: tight for the optimum's assignments, high for others
         assert min(slack) <= 1e-3 * abs(res.safe)
-        assert max(res.lagrangian.merged_bound(b, a) for b in range(r, n) for a in anchors) > \
-            res.safe + 1.0
+        assert table[r:].max() > res.safe + 1.0
 
 
 @pytest.mark.parametrize(("n", "k", "d", "seed", "search"), [

@@ -42,7 +42,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.methods.exact_entropy import cluster_entropy, cluster_hull, hull_value
-from mixopt.methods.exact_sdp import BoundResult, Lagrangian, NodeModel, Refinement, sdp_bound
+from mixopt.methods.exact_sdp import (
+    BoundResult,
+    NodeModel,
+    Refinement,
+    WarmStart,
+    cannot_pairs,
+    sdp_bound,
+)
 
 log = logging.getLogger("mixopt.methods.exact")
 
@@ -58,6 +65,7 @@ class Node:
     size_hi: list[int] = field(default_factory=list)
     depth: int = 0
     branch: str = "root"
+    warm: WarmStart | None = field(default=None, repr=False)   # the parent's conic solution
 
     @property
     def m(self) -> int:
@@ -174,6 +182,7 @@ class BranchAndBound:
         self.pruned_lb = np.inf       # smallest bound among nodes pruned by the gap tolerance
         self.nodes = 0
         self.fixed = 0                # cannot-links added by reduced-cost fixing
+        self.warm_starts = 0          # node solves started from the parent's conic solution
         self.trace: list[tuple[float, float | None, float | None]] = []
         self.notes: list[str] = []
         self.flight: dict[futures.Future, tuple[float, Node]] = {}   # being solved: parent bound
@@ -287,13 +296,14 @@ class BranchAndBound:
 
     # -- reduced-cost fixing -------------------------------------------------------------------
 
-    def fix(self, node: Node, lag: Lagrangian) -> str:
-        """Reduced-cost fixing: super-point b may not join anchor a when the node's Lagrangian,
-        restricted to the clusterings where it does (:meth:`Lagrangian.merged_bound`), already
-        reaches the pruning level; (b, a) becomes a cannot-link. With all K clusters anchored, a
-        point left with one anchor joins it. Returns "" (nothing fixed), "links" (cannot-links
-        added; the node's solution still indexes it), "reduced" (points merged: solve again) or
-        "empty" (no clustering of the node is below the pruning level)."""
+    def fix(self, node: Node, merged: NDArray[np.float64]) -> str:
+        """Reduced-cost fixing: super-point b may not join anchor j when the node's Lagrangian,
+        restricted to the clusterings where it does (``merged[b, j]``, from
+        :meth:`Lagrangian.merged_bounds`), already reaches the pruning level; (b, a_j) becomes a
+        cannot-link. With all K clusters anchored, a point left with one anchor joins it.
+        Returns "" (nothing fixed), "links" (cannot-links added; the node's solution still
+        indexes it), "reduced" (points merged: solve again) or "empty" (no clustering of the
+        node is below the pruning level)."""
         level = self.level()
         anchors = node.anchors
         k, r = self.p.k, len(anchors)
@@ -303,15 +313,15 @@ class BranchAndBound:
             if b in anchors:
                 continue
             allowed = []
-            for a in anchors:
+            for j, a in enumerate(anchors):
                 pair = (min(a, b), max(a, b))
                 if pair in node.cannot:
                     continue
-                value = lag.merged_bound(b, a)
+                value = float(merged[b, j])
                 if value >= level:
                     new_links.add(pair)
                     self.pruned_lb = min(self.pruned_lb, value)
-                else:
+                else:   # (NaN, a pair the worker skipped, is never fixed)
                     allowed.append(a)
             if r == k and not allowed:
                 return "empty"
@@ -523,12 +533,16 @@ class BranchAndBound:
             options.setdefault("time_limit_secs", left if cap is None else min(left, cap))
         return parent_bound, node, self.model(node), options, refine
 
-    def _settle(self, node: Node, parent_bound: float, res: BoundResult, seconds: float) -> None:
-        """Use a node's bound: incumbent from its solution, prune, fix, or branch."""
+    def _settle(self, node: Node, parent_bound: float, res: BoundResult,
+                merged: NDArray[np.float64] | None, seconds: float) -> None:
+        """Use a node's bound: incumbent from its solution, prune, fix (``merged``: the
+        Lagrangian's bounds with one point merged into one anchor), or branch."""
         bound = max(parent_bound, res.safe)
-        log.debug("node (%s): %d anchors, m %d, sizes %s..%s, bound %.4f (%s%s), %.1f s",
+        log.debug("node (%s): %d anchors, m %d, sizes %s..%s, bound %.4f (%s%s%s), %.1f s",
                   node.branch, len(node.anchors), node.m, node.size_lo, node.size_hi, bound,
-                  res.status, ", refined" if "refined" in res.notes else "", seconds)
+                  res.status, ", refined" if "refined" in res.notes else "",
+                  ", warm" if res.warm_started else "", seconds)
+        self.warm_starts += res.warm_started
         if res.safe == np.inf:
             return   # the solver's infeasibility certificate: no clustering in this node
         if res.z is None:
@@ -537,7 +551,7 @@ class BranchAndBound:
         self.try_incumbent(node, res.z)
         if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
-        elif res.lagrangian is not None and (fixed := self.fix(node, res.lagrangian)) in (
+        elif merged is not None and (fixed := self.fix(node, merged)) in (
                 "reduced", "empty"):
             if fixed == "reduced":   # forced merges renumber the super-points: solve again
                 self.push(node, bound)
@@ -547,6 +561,8 @@ class BranchAndBound:
             m = node.m
             z = res.z if res.z is not None else np.full((m, m), 1.0 / m)
             for child in self.children(node, z):
+                if child.m == m and len(child.anchors) == len(node.anchors):
+                    child.warm = res.warm   # same layout unless fixing added cannot-links
                 self.push(child, bound)
 
     def run(self, threads: int = 1) -> str:
@@ -570,7 +586,8 @@ class BranchAndBound:
                         continue
                     parent_bound, node, model, options, refine = job
                     args = (model, self.p.k, self.p.n, self.sq_total, self.p.solver, options,
-                            self.p.cuts, refine)
+                            self.p.cuts, refine, node.warm, self.level())
+                    node.warm = None   # (a node put back after fixing has a new layout)
                     if pool is None:
                         self._settle(node, parent_bound, *_solve_node(*args))
                         break
@@ -597,12 +614,20 @@ class BranchAndBound:
 
 
 def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, options: dict,
-                cuts: str, refine: Refinement | None) -> tuple[BoundResult, float]:
-    """One node's certified bound and the seconds it took (run in a worker with threads > 1)."""
+                cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float
+                ) -> tuple[BoundResult, NDArray[np.float64] | None, float]:
+    """One node's certified bound, the table of its Lagrangian's bounds with one point merged
+    into one anchor (for reduced-cost fixing; None when the bound reaches the pruning ``level``
+    of the time of submission, which only falls, or no Lagrangian) and the seconds it took. Run
+    in a worker with threads > 1, so the eigenvalue problems of fixing run in parallel too."""
     t0 = time.perf_counter()
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
-                    refine=refine)
-    return res, time.perf_counter() - t0
+                    refine=refine, warm=warm)
+    merged = None
+    if res.lagrangian is not None and res.safe < level:
+        merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)))
+    res.lagrangian = None   # (not needed by the search: not sent back)
+    return res, merged, time.perf_counter() - t0
 
 
 def _single_threaded_blas() -> None:

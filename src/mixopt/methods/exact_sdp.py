@@ -32,6 +32,12 @@ of rank K for every clustering) gives the sum of the K smallest eigenvalues of
 ``D^-1/2 S D^-1/2`` (Ky Fan), and the entropy variables lie in ``[0, n/e]``. By weak duality
 the result is a valid lower bound whatever the solver's accuracy (Jansson-style rigorous
 bound; eigenvalue error is below 1e-9 relative and is subtracted).
+
+**Warm starts.** With SCS a node's solve may start from another node's conic solution
+(:class:`WarmStart`, SCS's x, y and s) when both problems have the same layout: the same
+super-points and anchors give the same constraints, and the size-dependent blocks (hull lines,
+size vertices) are padded to fixed lengths with repeated rows. Used for the children of a size
+bisection; a start changes only the solver's path, never the certified bound.
 """
 
 from __future__ import annotations
@@ -79,9 +85,22 @@ class NodeModel:
     free_hi: int = 1
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """SCS's solution vectors (x, y, s) of one node's problem; another node's solve starts from
+    them when its problem's ``layout`` (the constraints' and variables' sizes, in order) is the
+    same."""
+
+    layout: tuple
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    s: NDArray[np.float64]
+
+
 @dataclass
 class BoundResult:
-    """A node's bound: ``safe`` is the certified lower bound (``-inf`` when the solve failed)."""
+    """A node's bound: ``safe`` is the certified lower bound (``-inf`` when the solve failed);
+    ``warm`` the conic solution to start similar nodes from (SCS only)."""
 
     safe: float
     primal: float
@@ -89,6 +108,8 @@ class BoundResult:
     z: NDArray[np.float64] | None = None
     notes: list[str] = field(default_factory=list)
     lagrangian: Lagrangian | None = None
+    warm: WarmStart | None = None
+    warm_started: bool = False
 
 
 @dataclass
@@ -138,6 +159,17 @@ class Lagrangian:
             x_part += float(self.x_coef[b, self.anchors.index(a)] - self.x_rows[b])
         return self.const + x_part + self._ky_fan(s, w, self.k)
 
+    def merged_bounds(self, cannot: set[tuple[int, int]]) -> NDArray[np.float64]:
+        """The table of :meth:`merged_bound` (b, anchors[j]) for every super-point b off the
+        anchors (rows) and anchor j (columns); NaN on the anchors' rows and for cannot-linked
+        pairs (s < t), which no clustering of the node merges."""
+        table = np.full((self.weights.size, len(self.anchors)), np.nan)
+        for b in np.setdiff1d(np.arange(self.weights.size), self.anchors):
+            for j, a in enumerate(self.anchors):
+                if (min(a, b), max(a, b)) not in cannot:
+                    table[b, j] = self.merged_bound(int(b), a)
+        return table
+
 
 def cannot_pairs(node: NodeModel) -> list[tuple[int, int]]:
     """Cannot-link pairs (s < t) of the node, those among anchors included, without repeats."""
@@ -162,6 +194,15 @@ class _Entropy:
 
 
 CUTS = ("none", "triangles", "all")
+HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
+
+
+def _padded(rows: NDArray[np.float64], count: int) -> NDArray[np.float64]:
+    """``rows`` with its last row repeated up to ``count`` rows (a repeated line or vertex
+    changes no relaxation; fixed lengths keep the layouts of similar nodes equal)."""
+    if len(rows) >= count:
+        return rows
+    return np.vstack([rows, np.repeat(rows[-1:], count - len(rows), axis=0)])
 
 
 def _add_cuts(cons: dict[str, cp.Constraint], z: cp.Expression, a: NDArray[np.int64],
@@ -233,6 +274,8 @@ def _add_size_envelope(cons: dict[str, cp.Constraint], entropy: cp.Expression, x
     ent.vertices = size_vertices(lo, hi, n)
     if not ent.vertices.size:
         return None
+    # a vertex has K - 1 sizes at a bound and the K-th from the sum: at most K 2^(K-1)
+    ent.vertices = _padded(ent.vertices, k * 2 ** (k - 1))
     ent.vertex_h = cluster_entropy(ent.vertices, n).sum(axis=1)
     big_e = cp.Variable()
     lam = cp.Variable(len(ent.vertices), nonneg=True)
@@ -287,7 +330,7 @@ def _add_free_cluster(cons: dict[str, cp.Constraint], q: cp.Expression, xa: cp.V
     cons["f_rows"] = w @ q == 1
     cons["f_qt"] = q - tf <= 0
     _add_envelope(cons, "f_", q, xf, tf, tf, nf, flo, fhi, 1 / flo, 1 / fhi)
-    ent.free_cluster = cluster_hull(int(flo), int(fhi), n)
+    ent.free_cluster = _padded(cluster_hull(int(flo), int(fhi), n, HULL_LINES), HULL_LINES)
     cons["f_hull"] = ef >= ent.free_cluster[:, 0] + ent.free_cluster[:, 1] * tf
     return ef
 
@@ -362,15 +405,93 @@ class Refinement:
 
 def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
-              cuts: str = "triangles", refine: Refinement | None = None) -> BoundResult:
+              cuts: str = "triangles", refine: Refinement | None = None,
+              warm: WarmStart | None = None) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
-    ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept)."""
+    ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
+    ``warm`` starts SCS from a solution of a problem with the same layout (ignored otherwise)."""
+    g = node.sums @ node.sums.T
+    prob, cons, ent, dm, y = _node_problem(node, k, n, sq_norm_total, g, cuts)
+    if prob is None:   # no size vector fits the ranges: no clustering here
+        return BoundResult(np.inf, np.nan, "infeasible (sizes)")
+    layout = tuple((key, c.size) for key, c in cons.items()) + tuple(
+        v.size for v in prob.variables())
+    conic = _ConicSolve(prob, solver, layout)
+
+    def solve(options: dict, start: WarmStart | None) -> BoundResult:
+        try:
+            raw = conic.solve(options, start)
+        except cp.error.SolverError as exc:
+            return BoundResult(-np.inf, np.nan, "solver_error", notes=[str(exc)])
+        if prob.status in ("infeasible", "infeasible_inaccurate"):
+            return BoundResult(np.inf if prob.status == "infeasible" else -np.inf, np.nan,
+                               str(prob.status))
+        if prob.status not in ("optimal", "optimal_inaccurate") or \
+                cons["rows"].dual_value is None:
+            return BoundResult(-np.inf, np.nan, str(prob.status))
+        lag = _lagrangian(cons, node, k, n, sq_norm_total, g, ent)
+        return BoundResult(lag.bound(), float(prob.value), str(prob.status),
+                           z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag,
+                           warm=raw, warm_started=conic.started)
+
+    started = time.perf_counter()
+    first = solve(dict(solver_options or {}), warm)
+    if refine is None or not refine.low <= first.safe < refine.high:
+        return first
+    options = {**(solver_options or {}), **refine.options}
+    if "time_limit_secs" in options:   # the two solves share the node's time limit
+        options["time_limit_secs"] -= time.perf_counter() - started
+        if options["time_limit_secs"] <= 0.1:   # (SCS reads 0 as no limit)
+            return first
+    second = solve(options, first.warm)
+    second.warm_started = first.warm_started
+    if second.safe == np.inf or second.safe > first.safe:   # both bounds are valid: the best
+        second.notes.append("refined")
+        return second
+    return first
+
+
+class _ConicSolve:
+    """Solve one cvxpy problem, with SCS from a :class:`WarmStart` of the same layout (through
+    cvxpy's ``get_problem_data``/``unpack_results``); other solvers through ``solve``."""
+
+    def __init__(self, prob: cp.Problem, solver: str, layout: tuple) -> None:
+        self.prob, self.solver, self.layout = prob, solver, layout
+        self.started = False   # whether the last solve used a warm start
+        self._compiled: tuple | None = None
+
+    def solve(self, options: dict, start: WarmStart | None) -> WarmStart | None:
+        if self.solver != "SCS":
+            self.prob.solve(solver=self.solver, **options)
+            return None
+        if self._compiled is None:
+            self._compiled = self.prob.get_problem_data(cp.SCS)
+        data, chain, inverse = self._compiled
+        cache = {}
+        self.started = start is not None and start.layout == self.layout
+        if self.started:
+            cache[cp.SCS] = {"x": start.x, "y": start.y, "s": start.s}
+        raw = chain.solver.solve_via_data(data, warm_start=self.started, verbose=False,
+                                          solver_opts=options, solver_cache=cache)
+        self.prob.unpack_results(raw, chain, inverse)
+        if raw.get("x") is None:
+            return None
+        return WarmStart(self.layout, np.asarray(raw["x"]), np.asarray(raw["y"]),
+                         np.asarray(raw["s"]))
+
+
+def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
+                  g: NDArray[np.float64], cuts: str
+                  ) -> tuple[cp.Problem | None, dict[str, cp.Constraint], _Entropy,
+                             NDArray[np.float64], cp.Variable]:
+    """The node's conic relaxation (see module doc): the problem (None when no size vector fits
+    the ranges), its constraints by name, the entropy pieces, ``D^-1/2`` and the variable Y;
+    ``g`` is the Gram matrix of the super-points' sums."""
     if cuts not in CUTS:
         raise ValueError(f"cuts must be one of {CUTS}, got {cuts!r}")
     w = node.weights.astype(float)
     m = w.size
-    g = node.sums @ node.sums.T
     r = len(node.anchors)
     # Y = D^1/2 Z D^1/2 has eigenvalues in [0, 1] whatever the weights (better conditioned)
     y = cp.Variable((m, m), PSD=True)
@@ -402,7 +523,8 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
             _add_cuts(cons, z, a, o, cuts)
         e = cp.Variable(r)
         for j in range(r):
-            lines = cluster_hull(node.anchor_lo[j], node.anchor_hi[j], n)
+            lines = _padded(cluster_hull(node.anchor_lo[j], node.anchor_hi[j], n, HULL_LINES),
+                            HULL_LINES)
             ent.hulls.append(lines)
             cons[f"hull{j}"] = e[j] >= lines[:, 0] + lines[:, 1] * z[a[j], a[j]]
         entropy = cp.sum(e)
@@ -415,7 +537,8 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
                 cons["free_q"] = q >= 0
                 entropy = entropy + _add_free_cluster(cons, q, xa, node, n, ent)
             else:
-                ent.free = free_point_hull(node.free_lo, node.free_hi, n)
+                ent.free = _padded(free_point_hull(node.free_lo, node.free_hi, n, HULL_LINES),
+                                   HULL_LINES)
                 f = cp.Variable(o.size)
                 cons["free_q"] = q >= 0
                 cons["free_hull"] = cp.reshape(f, (o.size, 1), order="F") @ \
@@ -426,39 +549,9 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         if r == k or "f_rows" in cons:
             entropy = _add_size_envelope(cons, entropy, xa, node, k, n, w, ent)
         if entropy is None:   # no size vector fits the ranges: no clustering here
-            return BoundResult(np.inf, np.nan, "infeasible (sizes)")
+            return None, cons, ent, dm, y
         objective = objective + entropy
-    prob = cp.Problem(cp.Minimize(objective), list(cons.values()))
-
-    def solve(options: dict) -> BoundResult:
-        try:
-            prob.solve(solver=solver, **options)
-        except cp.error.SolverError as exc:
-            return BoundResult(-np.inf, np.nan, "solver_error", notes=[str(exc)])
-        if prob.status in ("infeasible", "infeasible_inaccurate"):
-            return BoundResult(np.inf if prob.status == "infeasible" else -np.inf, np.nan,
-                               str(prob.status))
-        if prob.status not in ("optimal", "optimal_inaccurate") or \
-                cons["rows"].dual_value is None:
-            return BoundResult(-np.inf, np.nan, str(prob.status))
-        lag = _lagrangian(cons, node, k, n, sq_norm_total, g, ent)
-        return BoundResult(lag.bound(), float(prob.value), str(prob.status),
-                           z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag)
-
-    started = time.perf_counter()
-    first = solve(dict(solver_options or {}))
-    if refine is None or not refine.low <= first.safe < refine.high:
-        return first
-    options = {**(solver_options or {}), **refine.options, "warm_start": True}
-    if "time_limit_secs" in options:   # the two solves share the node's time limit
-        options["time_limit_secs"] -= time.perf_counter() - started
-        if options["time_limit_secs"] <= 0.1:   # (SCS reads 0 as no limit)
-            return first
-    second = solve(options)
-    if second.safe == np.inf or second.safe > first.safe:   # both bounds are valid: the best
-        second.notes.append("refined")
-        return second
-    return first
+    return cp.Problem(cp.Minimize(objective), list(cons.values())), cons, ent, dm, y
 
 
 def _dual(cons: dict[str, cp.Constraint], key: str, sign: bool = True) -> NDArray[np.float64]:
