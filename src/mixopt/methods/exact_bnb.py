@@ -23,8 +23,10 @@ integer size range per cluster. Children partition the parent's clusterings:
 Bounds come from :func:`mixopt.methods.exact_sdp.sdp_bound` (certified by weak duality); upper
 bounds from rounding each node's SDP solution and a hard-assignment local search. Before a node
 branches, *reduced-cost fixing* evaluates its certified Lagrangian on the clusterings where a
-super-point joins an anchor (one eigenvalue problem per pair) and cannot-links the pairs that
-already reach the pruning level (:meth:`BranchAndBound.fix`).
+super-point joins an anchor (one eigenvalue problem per pair, in the worker that solved the
+node) and cannot-links the pairs that already reach the pruning level
+(:meth:`BranchAndBound.fix`). The children of a size bisection start their conic solve from
+the parent's solution (:class:`~mixopt.methods.exact_sdp.WarmStart`).
 """
 
 from __future__ import annotations
