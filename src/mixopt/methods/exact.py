@@ -212,9 +212,8 @@ def fit_exact(
     labels, mu, pi, objective, gap, status = _scored(problem, cons, labels, lb, status, rel_gap)
     notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver} ({threads} at a "
              f"time, cuts {cuts}; {bnb.warm_starts} started from their parent's solution), "
-             f"{bnb.fixed} point-anchor pairs excluded by reduced-cost fixing; relative gap "
-             f"{gap:.3g} "
-             f"(target {rel_gap:g})", *bnb.notes[-20:]]
+             f"{bnb.fixed} point-anchor pairs excluded by reduced-cost fixing; "
+             f"relative gap {gap:.3g} (target {rel_gap:g})", *bnb.notes[-20:]]
     log.info("exact: %s after %d nodes, objective %.6f, lower bound %.6f, gap %.3g",
              status, bnb.nodes, objective, lb, gap)
     return MethodResult(

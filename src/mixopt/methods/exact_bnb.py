@@ -323,7 +323,7 @@ class BranchAndBound:
                 if value >= level:
                     new_links.add(pair)
                     self.pruned_lb = min(self.pruned_lb, value)
-                else:   # (NaN, a pair the worker skipped, is never fixed)
+                else:
                     allowed.append(a)
             if r == k and not allowed:
                 return "empty"
