@@ -421,7 +421,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
 
     def solve(options: dict, start: WarmStart | None) -> BoundResult:
         try:
-            raw = conic.solve(options, start)
+            raw, started = conic.solve(options, start)
         except cp.error.SolverError as exc:
             return BoundResult(-np.inf, np.nan, "solver_error", notes=[str(exc)])
         if prob.status in ("infeasible", "infeasible_inaccurate"):
@@ -433,7 +433,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         lag = _lagrangian(cons, node, k, n, sq_norm_total, g, ent)
         return BoundResult(lag.bound(), float(prob.value), str(prob.status),
                            z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag,
-                           warm=raw, warm_started=conic.started)
+                           warm=raw, warm_started=started)
 
     started = time.perf_counter()
     first = solve(dict(solver_options or {}), warm)
@@ -458,27 +458,27 @@ class _ConicSolve:
 
     def __init__(self, prob: cp.Problem, solver: str, layout: tuple) -> None:
         self.prob, self.solver, self.layout = prob, solver, layout
-        self.started = False   # whether the last solve used a warm start
         self._compiled: tuple | None = None
 
-    def solve(self, options: dict, start: WarmStart | None) -> WarmStart | None:
+    def solve(self, options: dict, start: WarmStart | None) -> tuple[WarmStart | None, bool]:
+        """Solve; return SCS's solution as a start for others and whether ``start`` was used."""
         if self.solver != "SCS":
             self.prob.solve(solver=self.solver, **options)
-            return None
+            return None, False
         if self._compiled is None:
             self._compiled = self.prob.get_problem_data(cp.SCS)
         data, chain, inverse = self._compiled
         cache = {}
-        self.started = start is not None and start.layout == self.layout
-        if self.started:
+        started = start is not None and start.layout == self.layout
+        if started:
             cache[cp.SCS] = {"x": start.x, "y": start.y, "s": start.s}
-        raw = chain.solver.solve_via_data(data, warm_start=self.started, verbose=False,
+        raw = chain.solver.solve_via_data(data, warm_start=started, verbose=False,
                                           solver_opts=options, solver_cache=cache)
         self.prob.unpack_results(raw, chain, inverse)
         if raw.get("x") is None:
-            return None
+            return None, started
         return WarmStart(self.layout, np.asarray(raw["x"]), np.asarray(raw["y"]),
-                         np.asarray(raw["s"]))
+                         np.asarray(raw["s"])), started
 
 
 def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
