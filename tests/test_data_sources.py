@@ -7,6 +7,7 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,9 @@ EXPECTED_KEYS = {
     "fsda_girdlesT", "unc_pam50_train", "unc_pam50_centroids", "unc_pam50_annotation",
     "flaherty_iris1d", "flaherty_iris4d", "flaherty_wine", "flaherty_brca", "flaherty_pam50",
     "flaherty_pam50_4d",
+    *(f"mssc_{name}" for name in (
+        "ruspini", "iris", "wine", "gr202", "seeds", "glass", "accent", "ecoli", "real_estate",
+        "wholesale_std", "hungarian", "wdbc", "voice", "energy_std")),
 }
 
 
@@ -171,6 +175,30 @@ def test_download_is_verified(
     dest.unlink()
     payload["bytes"] = payload["bytes"][:-1]
     with pytest.raises(ChecksumError, match=re.escape(raw.url)):
+        fetch(raw, dest)
+    assert _files_under(tmp_path) == []
+
+
+def test_download_of_an_archive_member_is_verified(
+    tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry with ``member`` downloads a zip archive and keeps only that member, verified."""
+    raw = load_registry()["mssc_ruspini"]
+    assert raw.member == "ruspini.txt" and raw.url.endswith(".zip")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(raw.member, (mirror / raw.mirror).read_bytes())
+    payload = {"bytes": archive.getvalue()}
+    monkeypatch.setattr(urllib.request, "urlopen",
+                        lambda request, timeout=0: io.BytesIO(payload["bytes"]))
+    dest = raw_path(tmp_path, raw)
+    assert fetch(raw, dest) == dest
+    assert sha256_file(dest) == raw.sha256
+    assert _files_under(tmp_path) == [dest]
+
+    dest.unlink()
+    payload["bytes"] = b"not a zip archive"
+    with pytest.raises(DownloadError, match="not a zip archive"):
         fetch(raw, dest)
     assert _files_under(tmp_path) == []
 

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import urllib.request
+import zipfile
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
@@ -48,9 +49,11 @@ class RawFile:
     sha256: str
     description: str
     source: str
+    member: str = ""
 
 
-_FIELDS = tuple(f.name for f in fields(RawFile) if f.name != "key")
+_FIELDS = tuple(f.name for f in fields(RawFile) if f.name not in ("key", "member"))
+_OPTIONAL = ("member",)
 
 
 def _check_entry(key: object, entry: object) -> RawFile:
@@ -60,16 +63,17 @@ def _check_entry(key: object, entry: object) -> RawFile:
     if not isinstance(entry, dict):
         raise ValueError(f"registry entry {key!r} must be a mapping, got {type(entry).__name__}")
     missing = [f for f in _FIELDS if f not in entry]
-    unknown = sorted(set(entry) - set(_FIELDS))
+    unknown = sorted(set(entry) - set(_FIELDS) - set(_OPTIONAL))
     if missing or unknown:
         raise ValueError(
             f"registry entry {key!r}: missing fields {missing}, unknown fields {unknown}"
         )
-    for name in _FIELDS:
+    for name in (*_FIELDS, *(f for f in _OPTIONAL if f in entry)):
         value = entry[name]
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"registry entry {key!r}: field {name!r} must be a non-empty string")
-    raw = RawFile(key=key, **{name: entry[name] for name in _FIELDS})
+    raw = RawFile(key=key, **{name: entry[name] for name in (*_FIELDS, *_OPTIONAL)
+                              if name in entry})
     if not _HEX64.fullmatch(raw.sha256):
         raise ValueError(f"registry entry {key!r}: sha256 must be 64 lowercase hex digits")
     if not raw.url.startswith(("https://", "http://")):
@@ -138,11 +142,25 @@ def verify(path: Path, raw: RawFile) -> None:
         raise _mismatch(raw, str(path), actual)
 
 
-def _download(url: str, target: Path, timeout: float) -> None:
-    """Stream ``url`` into ``target``."""
+def _download(url: str, target: Path, timeout: float, member: str = "") -> None:
+    """Stream ``url`` into ``target``; with ``member``, ``url`` is a zip archive and ``target``
+    receives that member of it."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(target, "wb") as out:
-        shutil.copyfileobj(response, out, _CHUNK)
+    archive = target.with_name(target.name + ".zip") if member else target
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, \
+                open(archive, "wb") as out:
+            shutil.copyfileobj(response, out, _CHUNK)
+        if member:
+            try:
+                with zipfile.ZipFile(archive) as zf, zf.open(member) as src, \
+                        open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, _CHUNK)
+            except (zipfile.BadZipFile, KeyError) as exc:
+                raise ValueError(f"{url} is not a zip archive holding {member}: {exc}") from None
+    finally:
+        if member:
+            archive.unlink(missing_ok=True)
 
 
 def fetch(raw: RawFile, dest: Path, mirror: Path | None = None, timeout: float = 60) -> Path:
@@ -164,7 +182,7 @@ def fetch(raw: RawFile, dest: Path, mirror: Path | None = None, timeout: float =
             shutil.copyfile(source, tmp)
         else:
             try:
-                _download(raw.url, tmp, timeout)
+                _download(raw.url, tmp, timeout, raw.member)
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 lacked = f" (mirror {mirror} lacks {raw.mirror})" if mirror is not None else ""
                 raise DownloadError(
