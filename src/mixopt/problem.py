@@ -16,6 +16,8 @@ from numpy.typing import ArrayLike, NDArray
 from mixopt.objectives import as_precision
 
 PrecisionRule = Literal["inverse_mean_class_covariance", "mean_class_precision"]
+Proportions = Literal["free", "equal"]
+PROPORTIONS: tuple[str, ...] = ("free", "equal")
 
 
 @dataclass
@@ -26,12 +28,16 @@ class MAPProblem:
         y: data, n x d.
         k: number of mixture components K.
         precision: shared precision matrix Lambda (d x d), symmetric positive definite.
+        proportions: ``"free"`` (Problem (4): pi estimated on the simplex) or ``"equal"``
+            (pi_k = 1/K fixed: the classification likelihood with equal weights, i.e. minimum
+            sum-of-squares clustering in the metric of Lambda, plus the constant n log K).
         mu_bounds: per-coordinate box [M^L, M^U] for every mean (defaults to the data range).
     """
 
     y: NDArray[np.float64]
     k: int
     precision: NDArray[np.float64]
+    proportions: Proportions = "free"
     mu_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +52,9 @@ class MAPProblem:
             raise ValueError(f"k must be a positive integer, got {self.k!r}")
         if self.k > y.shape[0]:
             raise ValueError(f"k = {self.k} exceeds the number of points n = {y.shape[0]}")
+        if self.proportions not in PROPORTIONS:
+            raise ValueError(f"proportions must be one of {list(PROPORTIONS)}, "
+                             f"got {self.proportions!r}")
         self.y = y
         self.k = int(self.k)
         self.precision = as_precision(self.precision, y.shape[1])
