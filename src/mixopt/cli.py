@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,18 +66,25 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         if args.method not in GLOBAL_METHODS:
             raise SystemExit(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
         options["time_limit_s"] = args.time_limit
-    constraints = None
-    if args.constraints:
-        from mixopt.constraints import load_constraints
+    from mixopt.constraints import Constraints, load_constraints
 
-        constraints = load_constraints(args.constraints).to_dict()
+    cons = load_constraints(args.constraints) if args.constraints else Constraints()
+    if args.min_size is not None:
+        cons = replace(cons, min_size=args.min_size)
+    constraints = cons.to_dict()
     spec_prec = prec if isinstance(prec, dict) else {"matrix": prec.tolist()}
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})
     spec = JobSpec(study="cli", dataset=ds.name, method=args.method, seed=args.seed, k=args.k,
-                   precision=spec_prec, options=options, constraints=constraints)
+                   precision=spec_prec, options=options, constraints=constraints,
+                   proportions=args.proportions)
     inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
     rec = run_on_dataset(spec, ds, inputs, args.out)
+    model = rec["params"].get("model") or {}
+    print(f"model: K = {args.k}, {model.get('clusters', '?')}, proportions "
+          f"{model.get('proportions', args.proportions)}"
+          + (f", side constraints {model['side_constraints']}"
+             if model.get("side_constraints") else ""))
     print(f"{rec['method']} on {args.data}: status {rec['status']}, objective {rec['objective']}, "
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
     for note in rec.get("notes", []):
@@ -174,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--precision", default=None, help="CSV file with the d x d precision matrix")
     c.add_argument("--constraints", default=None,
                    help="side constraints (YAML; see mixopt.constraints for the format)")
+    c.add_argument("--min-size", type=int, default=None,
+                   help="least points per cluster (default 1: K clusters are K non-empty "
+                        "clusters; 0: at most K clusters, empty ones allowed); overrides "
+                        "min_size in --constraints")
+    c.add_argument("--proportions", choices=["free", "equal"], default="free",
+                   help="free: pi estimated (Problem (4)); equal: pi_k = 1/K fixed")
     c.add_argument("--time-limit", type=float, default=None, help="seconds (global methods)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--options", default=None, help="method options as JSON")

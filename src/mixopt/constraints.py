@@ -5,10 +5,15 @@ Problem (4) already requires ``sum_k z_ik = 1``, ``z_ik in {0,1}``, ``pi`` on th
 (``pi_1 <= ... <= pi_K`` and ``sum_i z_ik >= 1``) for every method that admits constraints. With
 ``I`` a set of points, ``c`` a component and ``L`` a count (all indices 0-based):
 
+**The model.** "K clusters" means K *non-empty* clusters: ``min_size`` defaults to 1 for every
+method (CLI, Python API, workflow). ``min_size: 0`` asks for *at most* K clusters (a component may
+stay empty, with ``pi_k = 0``). A method that cannot honour the model it is asked to solve refuses
+with :class:`~mixopt.methods.base.ModelNotSupportedError`; it never answers a different model.
+
 =============  ===========================================  ===============================
 key            constraint                                   YAML entry
 =============  ===========================================  ===============================
-min_size       ``sum_i z_ik >= L`` for every k              ``min_size: 1``
+min_size       ``sum_i z_ik >= L`` for every k (default 1)  ``min_size: 1``
 pi_order       ``pi_1 <= pi_2 <= ... <= pi_K``              ``pi_order: true``
 must_link      ``z_ik = z_jk`` for all k                    ``must_link: [[0, 5], [3, 4]]``
 cannot_link    ``z_ik + z_jk <= 1`` for all k               ``cannot_link: [[1, 2]]``
@@ -183,7 +188,7 @@ class Constraints:
     go through :meth:`to_dict`.
     """
 
-    min_size: int = 0
+    min_size: int = 1
     pi_order: bool = False
     must_link: tuple[Pair, ...] = ()
     cannot_link: tuple[Pair, ...] = ()
@@ -224,7 +229,7 @@ class Constraints:
 
     @classmethod
     def none(cls) -> Constraints:
-        """No side constraints (plain Problem (4))."""
+        """No side constraints: Problem (4) with K non-empty clusters (the default model)."""
         return cls()
 
     @classmethod
@@ -295,8 +300,23 @@ class Constraints:
 
     @property
     def is_empty(self) -> bool:
-        """True when there is nothing beyond Problem (4)."""
+        """True when there is nothing beyond the default model (K non-empty clusters)."""
         return self == Constraints()
+
+    @property
+    def empty_clusters_allowed(self) -> bool:
+        """True for ``min_size: 0`` (at most K clusters)."""
+        return self.min_size == 0
+
+    def keys_in_use(self) -> list[str]:
+        """Constraint keys that restrict anything beyond the default model, in table order
+        (``min_size`` counts when it differs from the default 1)."""
+        used = ["min_size"] if self.min_size != 1 else []
+        used += [key for key in ("pi_order", *_PAIR_KEYS, *SET_KINDS, "known_labels")
+                 if getattr(self, key)]
+        if self.mu_lower is not None or self.mu_upper is not None:
+            used.append("mu_bounds")
+        return used
 
     @property
     def names_components(self) -> bool:

@@ -24,7 +24,8 @@ class JobSpec:
 
     ``subset_per_class`` restricts the data set to the first m points of every class (in file
     order), as in the paper's iris1d subsets (Sec. 4.1, Fig. 1).
-    ``constraints`` is the dict form of :class:`mixopt.constraints.Constraints` (None: none).
+    ``constraints`` is the dict form of :class:`mixopt.constraints.Constraints` (None: the default
+    model, K non-empty clusters). ``proportions``: ``free`` (Problem (4)) or ``equal``.
     ``precision`` is ``{"sigma": s}`` (Lambda = I / s^2), ``{"matrix": [[...]]}``, or
     ``{"rule": name, "ddof": 1}`` for a precision built from the data set's true classes (see
     :func:`mixopt.problem.class_precision`).
@@ -39,6 +40,7 @@ class JobSpec:
     options: dict[str, Any] = field(default_factory=dict)
     constraints: dict[str, Any] | None = None
     subset_per_class: int | None = None
+    proportions: str = "free"
 
 
 def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
@@ -77,7 +79,8 @@ def result_record(
         "gap": result.gap,
         "assignment": result.labels,
         "params": {"k": spec.k, "pi": result.pi, "mu": result.mu,
-                   "precision": problem.precision, "settings": asdict(spec)},
+                   "precision": problem.precision, "settings": asdict(spec),
+                   "model": result.extra.pop("model", None)},
         "metrics": metrics,
         "trace": [list(row) for row in result.trace],
         "notes": list(result.extra.pop("notes", [])),
@@ -126,7 +129,8 @@ def run_on_dataset(
     rule: str | None = None,
 ) -> dict[str, Any]:
     """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``."""
-    problem = MAPProblem(ds.X, spec.k, precision_matrix(ds, spec.precision))
+    problem = MAPProblem(ds.X, spec.k, precision_matrix(ds, spec.precision),
+                         proportions=spec.proportions)
     constraints = Constraints.from_dict(spec.constraints)
     constraints.validate(problem.n, problem.k, problem.d)
     start = provenance.now_utc()

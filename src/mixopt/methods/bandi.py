@@ -38,7 +38,8 @@ from scipy.stats import multivariate_normal, norm
 
 from mixopt.constraints import Constraints
 from mixopt.methods.bandi_mio import KSFit, fit_ks_mio, fit_ks_weights
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import MethodResult, map_method
+from mixopt.methods.rounding import round_to_model
 from mixopt.objectives import map_objective, order_by_pi
 from mixopt.problem import MAPProblem
 from mixopt.progress import Progress, rel_gap
@@ -105,6 +106,7 @@ def nearest_psd(s: FloatArray, floor: float) -> FloatArray:
     return (q * np.maximum(w, floor)) @ q.T
 
 
+@map_method("bandi", constraints=("pi_order",))
 def fit_bandi(
     problem: MAPProblem,
     seed: int = 0,
@@ -120,9 +122,6 @@ def fit_bandi(
 ) -> MethodResult:
     """Bandi et al. (2019) KS-MIO estimate, then MAP assignment; see the module docstring."""
     cons = constraints or Constraints()
-    if cons.to_dict() != Constraints(pi_order=cons.pi_order, min_size=cons.min_size).to_dict():
-        raise ValueError("bandi estimates parameters without side constraints; only pi_order and "
-                         "min_size (checked on the result) are accepted")
     if covariance not in ("full", "diag"):
         raise ValueError(f"covariance must be 'full' or 'diag', got {covariance!r}")
     t0 = time.perf_counter()
@@ -182,7 +181,9 @@ def fit_bandi(
     if cons.pi_order:
         labels, mu, pi, order = order_by_pi(labels, mu, pi)
         cov = cov[order]
-    notes = [f"assignment violates: {v}" for v in cons.violations(labels, k, mu=mu, pi=pi)]
+    # the KS estimate knows nothing of min_size: an assignment leaving a component too small is
+    # repaired (cheapest feasible assignment, (mu, pi) re-estimated), the covariances kept as is
+    labels, mu, pi, notes = round_to_model(problem, cons, labels, mu, pi, reestimate=True)
     statuses = [r["mio_status"] for r in rounds] + [r["status"] for r in directions]
     progress.done("local", milps=len(solved),
                   not_optimal=sum(s != "optimal" for s in statuses), ks=fit.ks)

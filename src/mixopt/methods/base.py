@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from mixopt.constraints import Constraints
 from mixopt.problem import MAPProblem
 
 Status = Literal["optimal", "approximate", "time_limit", "local", "infeasible", "error"]
@@ -46,6 +48,137 @@ class MethodResult:
 
 MethodFn = Callable[..., MethodResult]
 
+#: Side-constraint keys beyond ``min_size`` (see :mod:`mixopt.constraints`).
+SIDE_CONSTRAINTS = ("pi_order", "must_link", "cannot_link", "implies", "packing", "partition",
+                    "cover", "known_labels", "mu_bounds")
+#: Relative slack within which a lower bound above the objective is rounding, not a contradiction.
+BOUND_SLACK = 1e-6
+
+
+class ModelNotSupportedError(ValueError):
+    """The method cannot solve the model it was asked to solve (it refuses rather than answer a
+    different one)."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a MAP method can honour: side-constraint keys, proportions models, empty clusters
+    (``min_size: 0``), and whether it certifies optimality with a lower bound."""
+
+    constraints: tuple[str, ...]
+    proportions: tuple[str, ...] = ("free",)
+    empty_clusters: bool = True
+    certifies: bool = False
+
+
+CAPABILITIES: dict[str, Capabilities] = {}
+
+
+def model_description(problem: MAPProblem, constraints: Constraints) -> dict[str, Any]:
+    """The model a run solves, as stated in its record: K, what "K clusters" means, proportions
+    and the side constraints in use."""
+    return {"k": problem.k, "min_size": constraints.min_size,
+            "clusters": "at most K clusters (empty ones allowed)"
+            if constraints.empty_clusters_allowed
+            else f"exactly K non-empty clusters (at least {constraints.min_size} point"
+                 f"{'s' if constraints.min_size > 1 else ''} each)",
+            "proportions": problem.proportions,
+            "side_constraints": [key for key in constraints.keys_in_use() if key != "min_size"]}
+
+
+def check_model(name: str, caps: Capabilities, problem: MAPProblem,
+                constraints: Constraints) -> None:
+    """Refuse (:class:`ModelNotSupportedError`) a model that method ``name`` cannot honour."""
+    unsupported = [key for key in constraints.keys_in_use()
+                   if key != "min_size" and key not in caps.constraints]
+    if unsupported:
+        raise ModelNotSupportedError(
+            f"{name} cannot honour the constraint(s) {unsupported}; it supports "
+            f"{['min_size', *caps.constraints]}")
+    if constraints.empty_clusters_allowed and not caps.empty_clusters:
+        raise ModelNotSupportedError(
+            f"{name} solves K non-empty clusters only; min_size 0 (empty clusters allowed) is "
+            "not supported: use min_size >= 1 or another method")
+    if problem.proportions not in caps.proportions:
+        raise ModelNotSupportedError(
+            f"{name} does not support proportions {problem.proportions!r}; it supports "
+            f"{list(caps.proportions)}")
+
+
+def _note(result: MethodResult, text: str) -> None:
+    result.extra.setdefault("notes", []).append(text)
+
+
+def enforce_invariants(name: str, problem: MAPProblem, constraints: Constraints,
+                       result: MethodResult) -> MethodResult:
+    """Guarantees of every MAP method, checked on its result.
+
+    A returned clustering satisfies the model (else status ``error``); its objective is finite
+    (else ``error``); a lower bound never exceeds the objective of the returned feasible solution
+    (beyond :data:`BOUND_SLACK` relative rounding it is dropped and the status is ``error``;
+    within it, it is clipped to the objective).
+    """
+    result.extra["model"] = model_description(problem, constraints)
+    labels = np.asarray(result.labels)
+    if result.status in ("infeasible", "error") or labels.size == 0:
+        return result
+    k = problem.k
+    broken = constraints.violations(labels, k, mu=result.mu, pi=result.pi, tol=1e-6)
+    pi = np.asarray(result.pi, dtype=float)
+    if pi.shape != (k,) or np.any(pi < -1e-9) or abs(pi.sum() - 1.0) > 1e-6:
+        broken.append(f"pi is not a probability vector of length K = {k}: {pi.tolist()}")
+    if broken:
+        result.status = "error"
+        _note(result, f"{name} returned a clustering outside the model: {broken[0]}")
+        result.lower_bound = None
+        return result
+    if not np.isfinite(result.objective):
+        result.status = "error"
+        _note(result, f"{name}: the objective of the returned clustering is not finite "
+                      f"({result.objective}); data or precision too large to evaluate")
+        result.lower_bound = None
+        return result
+    lb = result.lower_bound
+    if lb is not None:
+        slack = BOUND_SLACK * max(1.0, abs(result.objective))
+        if lb > result.objective + slack:
+            _note(result, f"{name}: lower bound {lb} exceeds the objective {result.objective} "
+                          "of its own feasible solution; bound dropped, run marked as an error")
+            result.lower_bound = None
+            result.status = "error"
+        elif lb > result.objective:
+            result.lower_bound = result.objective
+    return result
+
+
+def map_method(name: str, constraints: tuple[str, ...], proportions: tuple[str, ...] = ("free",),
+               empty_clusters: bool = True,
+               certifies: bool = False) -> Callable[[MethodFn], MethodFn]:
+    """Register a fit function's capabilities and wrap it with the common model contract.
+
+    The wrapper takes ``fit(problem, seed=0, constraints=None, **options)``, refuses models the
+    method cannot honour (:func:`check_model`), validates the constraints against the problem,
+    runs the method and applies :func:`enforce_invariants`. ``constraints=None`` is the default
+    model, :class:`~mixopt.constraints.Constraints` ``()`` (K non-empty clusters).
+    """
+    caps = Capabilities(tuple(constraints), tuple(proportions), empty_clusters, certifies)
+    CAPABILITIES[name] = caps
+
+    def wrap(fit: MethodFn) -> MethodFn:
+        @functools.wraps(fit)
+        def wrapper(problem: MAPProblem, seed: int = 0, constraints: Constraints | None = None,
+                    **options: Any) -> MethodResult:
+            cons = Constraints() if constraints is None else constraints
+            check_model(name, caps, problem, cons)
+            cons.validate(problem.n, problem.k, problem.d)
+            result = fit(problem, seed=seed, constraints=cons, **options)
+            return enforce_invariants(name, problem, cons, result)
+
+        wrapper.capabilities = caps  # type: ignore[attr-defined]
+        return wrapper
+
+    return wrap
+
 # name -> "module:function"; imported lazily so that optional solver stacks load on demand.
 METHODS: dict[str, str] = {
     "em": "mixopt.methods.em:fit_em",
@@ -69,6 +202,12 @@ def get_method(name: str) -> MethodFn:
     module, func = target.split(":")
     fn: MethodFn = getattr(importlib.import_module(module), func)
     return fn
+
+
+def capabilities(name: str) -> Capabilities:
+    """What method ``name`` can honour (imports it to register its capabilities)."""
+    get_method(name)
+    return CAPABILITIES[name]
 
 
 def run_method(name: str, problem: MAPProblem, seed: int, **options: Any) -> MethodResult:

@@ -10,7 +10,10 @@ returned clustering rounds r to the nearest integral assignment (argmax); ``obje
 (4) at (rounded z, mu, pi) as reported in the paper's Table 2.
 
 Side constraints: EM honours known labels (their responsibilities are fixed to the given component
-at every E-step); any other constraint the rounded solution breaks is listed in the record's notes.
+at every E-step). When the rounded assignment breaks a z-constraint (an empty component under
+``min_size``, a cannot-link pair together, ...), it is replaced by the cheapest feasible assignment
+for EM's (mu, pi) and (mu, pi) are re-estimated (:mod:`mixopt.methods.rounding`); the record's
+notes say so. EM cannot keep means inside ``mu_bounds`` and refuses them.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import numpy as np
 from scipy.special import logsumexp
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
 from mixopt.methods.init import KMeansSpace, kmeans_start
+from mixopt.methods.rounding import round_to_model
 from mixopt.objectives import map_objective, order_by_pi, profiled_objective, sq_mahalanobis
 from mixopt.problem import MAPProblem
 
 
+@map_method("em", constraints=tuple(c for c in SIDE_CONSTRAINTS if c != "mu_bounds"))
 def fit_em(
     problem: MAPProblem,
     seed: int = 0,
@@ -62,10 +67,10 @@ def fit_em(
             break
         prev = loglik
     labels = np.argmax(resp, axis=1).astype(np.int64)
-    if cons.pi_order:
-        labels, mu, pi, order = order_by_pi(labels, mu, pi)
-        resp = resp[:, order]
-    notes = [f"rounded solution violates: {v}" for v in cons.violations(labels, k, mu=mu, pi=pi)]
+    relaxed_objective = map_objective(y, resp, mu, pi, problem.precision)
+    if cons.pi_order and not cons.names_components:
+        labels, mu, pi, _ = order_by_pi(labels, mu, pi)
+    labels, mu, pi, notes = round_to_model(problem, cons, labels, mu, pi, reestimate=True)
     return MethodResult(
         labels=labels,
         mu=mu,
@@ -79,7 +84,7 @@ def fit_em(
         extra={
             "converged": converged,
             "log_likelihood": loglik,
-            "relaxed_objective": map_objective(y, resp, mu, pi, problem.precision),
+            "relaxed_objective": relaxed_objective,
             "profiled_objective": profiled_objective(y, labels, k, problem.precision),
             "init_labels_changed": int((labels0 != labels).sum()),
             "notes": notes,

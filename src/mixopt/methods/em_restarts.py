@@ -29,7 +29,8 @@ from numpy.typing import NDArray
 from scipy.special import logsumexp
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import MethodResult, map_method
+from mixopt.methods.rounding import round_to_model
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 from mixopt.progress import Progress
@@ -84,6 +85,7 @@ def batched_em(
     return resp, mu, pi, done
 
 
+@map_method("em_restarts", constraints=("pi_order",))
 def fit_em_restarts(
     problem: MAPProblem,
     seed: int = 0,
@@ -103,9 +105,6 @@ def fit_em_restarts(
     if restarts is not None and restarts < 1:
         raise ValueError(f"restarts must be >= 1, got {restarts}")
     cons = constraints or Constraints()
-    supported = Constraints(min_size=cons.min_size, pi_order=cons.pi_order)
-    if cons.to_dict() != supported.to_dict():
-        raise ValueError("em_restarts supports only the min_size and pi_order constraints")
     y, k, lam = problem.y, problem.k, problem.precision
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
@@ -114,6 +113,7 @@ def fit_em_restarts(
     improvements: list[tuple[int, float]] = []
     optima: Counter[float] = Counter()
     not_converged = violating = 0
+    best_violating: tuple[float, NDArray[np.int64], FloatArray, FloatArray] | None = None
     progress = Progress("em_restarts", t0=t0)
 
     def progress_fields() -> dict[str, object]:
@@ -131,10 +131,12 @@ def fit_em_restarts(
         labels = np.argmax(resp, axis=2)
         for b in range(size):
             lab = labels[b].astype(np.int64)
+            em_obj = map_objective(y, lab, mu[b], pi[b], lam)
             if np.bincount(lab, minlength=k).min() < cons.min_size:
                 violating += 1
+                if best_violating is None or em_obj < best_violating[0]:
+                    best_violating = (em_obj, lab, mu[b].copy(), pi[b].copy())
                 continue
-            em_obj = map_objective(y, lab, mu[b], pi[b], lam)
             if score == "profiled":
                 mu_b, pi_b = profile_parameters(y, lab, k)
                 obj = map_objective(y, lab, mu_b, pi_b, lam)
@@ -148,10 +150,17 @@ def fit_em_restarts(
         if progress.due():
             progress.report(**progress_fields())
     progress.done("local", **progress_fields())
+    notes = ([f"{violating} of {done} restarts left a cluster below the minimum size and were "
+              "discarded"] if violating else [])
     if best is None:
-        raise RuntimeError(f"none of {done} EM restarts met the minimum cluster size "
-                           f"{cons.min_size}")
-    obj, labels, mu, pi, em_obj = best
+        assert best_violating is not None
+        em_obj, labels, mu, pi = best_violating
+        labels, mu, pi, repaired = round_to_model(problem, cons, labels, mu, pi, reestimate=True)
+        obj = map_objective(y, labels, mu, pi, lam)
+        notes += [f"no restart met the minimum cluster size {cons.min_size}: the best one by "
+                  "its EM objective was repaired", *repaired]
+    else:
+        obj, labels, mu, pi, em_obj = best
     if cons.pi_order:
         labels, mu, pi, _ = order_by_pi(labels, mu, pi)
     top = sorted(optima.items())[:50]
@@ -170,7 +179,6 @@ def fit_em_restarts(
             "violating_min_size": violating,
             "score": score,
             "em_objective": em_obj,
-            "notes": ([f"{violating} of {done} restarts left a cluster below the minimum size "
-                       "and were discarded"] if violating else []),
+            "notes": notes,
         },
     )

@@ -15,7 +15,9 @@ local method) from several seeds, then rounding and local search at every node.
 
 Side constraints: ``min_size``, ``pi_order`` (a relabelling: applied to the result), ``must_link``
 and ``implies`` (merged points), ``cannot_link``, ``known_labels`` (the labelled groups are the
-anchors of their components). Other constraints raise a clear error.
+anchors of their components). Other constraints, and ``min_size: 0`` (empty clusters allowed),
+are refused with :class:`~mixopt.methods.base.ModelNotSupportedError`: the search certifies K
+non-empty clusters only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import cvxpy as cp
 import numpy as np
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import MethodResult, map_method
 from mixopt.methods.exact_bnb import BnBProblem, BranchAndBound, Node, tighten_sizes
 from mixopt.methods.exact_k2 import DirectionSearch
 from mixopt.methods.exact_sdp import CUTS
@@ -35,7 +37,7 @@ from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
 log = logging.getLogger("mixopt.methods.exact")
-SUPPORTED = ("min_size", "pi_order", "must_link", "implies", "cannot_link", "known_labels")
+SUPPORTED = ("pi_order", "must_link", "implies", "cannot_link", "known_labels")
 
 
 def conic_solver(backend: str) -> str:
@@ -120,6 +122,7 @@ def _start(problem: MAPProblem, cons: Constraints, seeds: int) -> np.ndarray | N
     return None if best is None else np.asarray(best, dtype=np.int64)
 
 
+@map_method("exact", constraints=SUPPORTED, empty_clusters=False, certifies=True)
 def fit_exact(
     problem: MAPProblem,
     seed: int = 0,
@@ -153,13 +156,6 @@ def fit_exact(
     d <= 5 and no constraint links or labels points, else ``sdp``."""
     cons = constraints or Constraints()
     solver = conic_solver(backend)
-    unsupported = [key for key, value in cons.to_dict().items()
-                   if key not in SUPPORTED and value not in (None, [], {}, 0, False)
-                   and value != {"lower": None, "upper": None}]
-    if unsupported:
-        raise ValueError(f"exact supports the constraints {list(SUPPORTED)}; got {unsupported} "
-                         "(use minlp/miqp for those)")
-    cons.validate(problem.n, problem.k, problem.d)
     if cons.pi_order and cons.names_components:
         raise ValueError("exact: pi_order with known labels is not supported (with named "
                          "components the order is a real constraint); use minlp/miqp")

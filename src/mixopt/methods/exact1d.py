@@ -18,7 +18,8 @@ segment costs. With ``F[j, b]`` the best cost of splitting the first ``b`` sorte
     F[j, b] = min_a F[j-1, a] + cost(a, b),
 
 computed in O(K n^2) time with prefix sums (vectorised over ``a``). ``F[K, n]`` is the certified
-global optimum: the record has ``lower_bound == upper_bound == objective``.
+global optimum: the record has ``lower_bound == upper_bound == objective``. With ``min_size: 0``
+(at most K clusters) the optimum is ``min_{K' <= K} F[K', n]``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import MethodResult, map_method
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
@@ -49,7 +50,11 @@ def segment_costs(y_sorted: NDArray[np.float64], eta: float, n_total: int) -> ND
 def exact_partition(
     y: NDArray[np.float64], k: int, eta: float, min_size: int = 1
 ) -> tuple[float, NDArray[np.int64]]:
-    """Optimal value and labels (components ordered by position on the line) by the DP."""
+    """Optimal value and labels (components ordered by position on the line) by the DP.
+
+    ``min_size >= 1``: exactly K segments of at least ``min_size`` points. ``min_size = 0``: the
+    best of 1..K non-empty segments (Problem (4) with empty components allowed: an empty
+    component has ``pi_k = 0`` and adds nothing); components beyond the segments stay empty."""
     order = np.argsort(y, kind="stable")
     ys = y[order]
     n = ys.size
@@ -67,19 +72,22 @@ def exact_partition(
         total = best[j - 1][:, None] + cost  # total[a, b]
         arg[j] = np.argmin(total, axis=0)
         best[j] = total[arg[j], idx]
-    if not np.isfinite(best[k, n]):
+    # min_size 0: at most K clusters, the best number of non-empty segments K' <= K
+    used = k if min_size >= 1 else int(np.argmin(best[1:, n])) + 1
+    if not np.isfinite(best[used, n]):
         raise ValueError("no feasible partition")
     labels_sorted = np.empty(n, dtype=np.int64)
     b = n
-    for j in range(k, 0, -1):
+    for j in range(used, 0, -1):
         a = arg[j, b]
         labels_sorted[a:b] = j - 1
         b = a
     labels = np.empty(n, dtype=np.int64)
     labels[order] = labels_sorted
-    return float(best[k, n]), labels
+    return float(best[used, n]), labels
 
 
+@map_method("exact1d", constraints=("pi_order",), certifies=True)
 def fit_exact1d(
     problem: MAPProblem, seed: int = 0, constraints: Constraints | None = None
 ) -> MethodResult:
@@ -87,11 +95,6 @@ def fit_exact1d(
     if problem.d != 1:
         raise ValueError(f"exact1d needs one-dimensional data, got d = {problem.d}")
     cons = constraints or Constraints()
-    supported = Constraints(min_size=cons.min_size, pi_order=cons.pi_order)
-    if cons.to_dict() != supported.to_dict():
-        raise ValueError("exact1d supports only the min_size and pi_order constraints; "
-                         "use minlp/miqp for other side constraints")
-    cons.validate(problem.n, problem.k, problem.d)
     eta = 0.5 * float(problem.precision[0, 0])
     value, labels = exact_partition(problem.y[:, 0], problem.k, eta, cons.min_size)
     mu, pi = profile_parameters(problem.y, labels, problem.k)

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from mixopt.constraints import Constraints
-from mixopt.formulations import Formulation, extract_solution, load_start
+from mixopt.formulations import PI_FLOOR_NO_MIN_SIZE, Formulation, extract_solution, load_start
 from mixopt.methods.base import MethodResult
 from mixopt.objectives import map_objective, profile_parameters, profiled_objective
 from mixopt.problem import MAPProblem
@@ -25,9 +25,13 @@ def set_warm_start(form: Formulation, problem: MAPProblem, constraints: Constrai
         return []
     if warm_start != "em":
         raise ValueError(f"warm_start must be 'em' or None, got {warm_start!r}")
+    from mixopt.methods.base import ModelNotSupportedError
     from mixopt.methods.em import fit_em
 
-    labels = fit_em(problem, seed=seed, constraints=constraints).labels
+    try:
+        labels = fit_em(problem, seed=seed, constraints=constraints).labels
+    except ModelNotSupportedError as exc:
+        return [f"no warm start: {exc}"]
     if constraints.pi_order and not constraints.fixed_labels(problem.n):
         # components are interchangeable: order them by size so that pi(z) is non-decreasing
         rank = np.argsort(np.argsort(np.bincount(labels, minlength=problem.k), kind="stable"))
@@ -40,6 +44,29 @@ def set_warm_start(form: Formulation, problem: MAPProblem, constraints: Constrai
     value = map_objective(problem.y, labels, mu, pi, problem.precision)
     return [f"warm start: EM's assignment (Problem (4) value {value:.6g} at its optimal mu, pi) "
             "given to the solver"]
+
+
+def floor_correction(problem: MAPProblem, constraints: Constraints) -> float:
+    """How much the floor ``pi_k >= eps`` of the formulations can raise the optimum above
+    Problem (4)'s when empty clusters are allowed (``min_size: 0``, ``eps`` =
+    ``PI_FLOOR_NO_MIN_SIZE``).
+
+    From an optimum with some ``pi_k = 0``, ``pi' = (1 - K eps) pi + eps`` is feasible for the
+    floored model and raises each point's ``-log pi_k`` by at most ``-log(1 - K eps)``; so the
+    floored optimum exceeds Problem (4)'s by at most ``-n log(1 - K eps)``. With ``min_size >= 1``
+    the floor ``L / n`` removes no optimum and the correction is 0.
+    """
+    if constraints.min_size >= 1:
+        return 0.0
+    return float(-problem.n * np.log1p(-problem.k * PI_FLOOR_NO_MIN_SIZE))
+
+
+def floored_bound(lower_bound: float | None, problem: MAPProblem,
+                  constraints: Constraints) -> float | None:
+    """The solver's dual bound made valid for Problem (4) (see :func:`floor_correction`)."""
+    if lower_bound is None:
+        return None
+    return lower_bound - floor_correction(problem, constraints)
 
 
 def solve_formulation(
@@ -69,6 +96,12 @@ def solve_formulation(
                 warmstart=bool(start_notes) and start_notes[0].startswith("warm start:"),
                 progress=form.kind)
     notes = start_notes + list(out.notes)
+    correction = floor_correction(problem, constraints)
+    if correction and out.lower_bound is not None:
+        notes.append(f"dual bound lowered by {correction:.3g} = -n log(1 - K eps): the model "
+                     f"floors pi at eps = {PI_FLOOR_NO_MIN_SIZE:g} while Problem (4) with empty "
+                     "clusters allowed lets pi_k = 0")
+    out_lb = floored_bound(out.lower_bound, problem, constraints)
     extra: dict[str, object] = {"formulation": form.kind, **form.info,
                                 "solver_status": out.status,
                                 "solver_upper_bound": out.upper_bound,
@@ -90,14 +123,14 @@ def solve_formulation(
             notes.append(f"no feasible solution found within {time_limit_s} s")
         return MethodResult(labels=np.zeros(0, dtype=np.int64), mu=np.full((k, d), np.nan),
                             pi=np.full(k, np.nan), objective=float("nan"), status=status,
-                            lower_bound=out.lower_bound, upper_bound=None, solver=solver,
+                            lower_bound=out_lb, upper_bound=None, solver=solver,
                             trace=out.trace, extra={**extra, "notes": notes})
     labels, mu, pi = extract_solution(form)
     objective = map_objective(problem.y, labels, mu, pi, problem.precision)
     extra["profiled_objective"] = profiled_objective(problem.y, labels, k, problem.precision)
     broken = constraints.violations(labels, k, mu=mu, pi=pi, tol=1e-6)
     notes += [f"returned solution violates: {v}" for v in broken]
-    lb = out.lower_bound
+    lb = out_lb
     if lb is not None and lb > objective + 1e-6 * max(1.0, abs(objective)):
         notes.append(f"solver bound {lb} exceeds the incumbent's objective {objective}")
     status = out.status

@@ -30,7 +30,14 @@ from threadpoolctl import threadpool_limits
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.base import MethodResult
 from mixopt.methods.init import KMeansSpace, kmeans_start
-from mixopt.objectives import map_objective, profile_parameters, profiled_objective, sq_mahalanobis
+from mixopt.methods.rounding import round_to_model
+from mixopt.objectives import (
+    map_objective,
+    order_by_pi,
+    profile_parameters,
+    profiled_objective,
+    sq_mahalanobis,
+)
 from mixopt.problem import MAPProblem
 
 FloatArray = NDArray[np.float64]
@@ -273,15 +280,23 @@ class RelaxedProblem:
         iterations: int | None,
         extra: dict[str, Any],
     ) -> MethodResult:
-        """Round z (row argmax), evaluate Problem (4) there and flag broken side constraints."""
+        """Round z (row argmax) to the model (:func:`~mixopt.methods.rounding.round_to_model`,
+        keeping the optimiser's mu and pi, which satisfy the constraints on mu and pi) and
+        evaluate Problem (4) there."""
         n, k, _ = self.shape
         z, mu, pi = (a.copy() for a in self.split(np.asarray(x, dtype=float)))
-        labels = np.argmax(z, axis=1).astype(np.int64)
         y, lam = self.problem.y, self.problem.precision
-        notes = [f"rounded solution violates: {v}"
-                 for v in self.constraints.violations(labels, k, mu, pi, tol=FEAS_TOL)]
+        relaxed = map_objective(y, z, mu, pi, lam)
+        pi = np.maximum(pi, PI_EPS)
+        pi /= pi.sum()
+        labels = np.argmax(z, axis=1).astype(np.int64)
+        cons = self.constraints
+        if cons.pi_order and not cons.names_components and np.any(pi[:-1] > pi[1:]):
+            labels, mu, pi, _ = order_by_pi(labels, mu, pi)
+        labels, mu, pi, notes = round_to_model(self.problem, cons, labels, mu, pi,
+                                               reestimate=False)
         info = {
-            "relaxed_objective": map_objective(y, z, mu, pi, lam),
+            "relaxed_objective": relaxed,
             "profiled_objective": profiled_objective(y, labels, k, lam),
             **extra,
             "relaxed_max_violation": self.max_violation(np.asarray(x, dtype=float)),
@@ -295,6 +310,6 @@ class RelaxedProblem:
             info["notes"] = notes
         return MethodResult(
             labels=labels, mu=mu, pi=pi,
-            objective=map_objective(y, labels, mu, np.maximum(pi, PI_EPS), lam),
+            objective=map_objective(y, labels, mu, pi, lam),
             status="local", iterations=iterations, solver=solver, extra=info,
         )

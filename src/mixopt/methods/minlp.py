@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from mixopt.constraints import Constraints
 from mixopt.formulations import build_minlp
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
 from mixopt.methods.global_common import OPTIMALITY_GAP, WarmStart, solve_formulation
 from mixopt.problem import MAPProblem
 
 
+@map_method("minlp", constraints=SIDE_CONSTRAINTS, certifies=True)
 def fit_minlp(
     problem: MAPProblem,
     seed: int = 0,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from mixopt.constraints import Constraints
 from mixopt.formulations import build_miqp
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
 from mixopt.methods.global_common import OPTIMALITY_GAP, WarmStart, solve_formulation
 from mixopt.problem import MAPProblem
 
 
+@map_method("miqp", constraints=SIDE_CONSTRAINTS, certifies=True)
 def fit_miqp(
     problem: MAPProblem,
     seed: int = 0,

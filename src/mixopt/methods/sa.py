@@ -18,7 +18,7 @@ import scipy
 from scipy.optimize import basinhopping
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
 from mixopt.methods.init import KMeansSpace
 from mixopt.methods.local_common import (
     FEAS_TOL,
@@ -43,6 +43,7 @@ class ProjectedStep:
         return self.rp.reduce(self.rp.project(x, relabel=self.relabel))
 
 
+@map_method("sa", constraints=SIDE_CONSTRAINTS)
 def fit_sa(
     problem: MAPProblem,
     seed: int = 0,

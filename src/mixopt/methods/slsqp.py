@@ -15,12 +15,13 @@ import scipy
 from scipy.optimize import minimize
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
 from mixopt.methods.init import KMeansSpace
 from mixopt.methods.local_common import RelaxedProblem, single_threaded_blas
 from mixopt.problem import MAPProblem
 
 
+@map_method("slsqp", constraints=SIDE_CONSTRAINTS)
 def fit_slsqp(
     problem: MAPProblem,
     seed: int = 0,
