@@ -90,3 +90,21 @@ def test_bad_options_fail_clearly():
     problem = MAPProblem(np.linspace(0, 1, 10)[:, None], 2, np.eye(1))
     with pytest.raises(ValueError, match="covariance"):
         fit_bandi(problem, covariance="spherical")
+
+
+def test_ks_milp_runs_after_another_highs_user_with_other_threads():
+    """HiGHS sizes one scheduler per process at its first solve; a solve with another thread
+    count (Pyomo's highs interface, say) used to make every later KS MILP fail to start."""
+    import highspy
+
+    other = highspy.Highs()
+    other.setOptionValue("output_flag", False)
+    other.setOptionValue("threads", 2)
+    other.addVars(1, np.array([0.0]), np.array([1.0]))
+    other.changeColsIntegrality(1, np.array([0], dtype=np.int32),
+                                np.array([highspy.HighsVarType.kInteger]))
+    other.run()
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(-2, 0.4, 30), rng.normal(3, 0.5, 30)]
+    fit = fit_ks_mio(x, np.full(2, 0.5), time_limit_s=2, threads=1)
+    assert np.isfinite(fit.ks_model)

@@ -167,21 +167,23 @@ def test_consistent_constraints_pass_and_propagate_labels():
     Constraints.paper_defaults().validate(n=6, k=3, d=1)
 
 
-# Per constraint type: (constraints, feasible labels, infeasible labels, fragment), n = 7, K = 3.
+# Per constraint type: (constraints, feasible labels, infeasible labels), n = 7, K = 3; min_size 0
+# (empty clusters allowed) so that each case exercises its own constraint type only.
 CASES = {
     "min_size": (Constraints(min_size=2), [0, 0, 1, 1, 2, 2, 0], [0, 0, 0, 1, 1, 2, 0]),
-    "must_link": (Constraints(must_link=((0, 5),)), [1, 0, 0, 2, 2, 1, 0],
+    "must_link": (Constraints(min_size=0, must_link=((0, 5),)), [1, 0, 0, 2, 2, 1, 0],
                   [1, 0, 0, 2, 2, 2, 0]),
-    "cannot_link": (Constraints(cannot_link=((1, 2),)), [0, 0, 1, 1, 2, 2, 0],
+    "cannot_link": (Constraints(min_size=0, cannot_link=((1, 2),)), [0, 0, 1, 1, 2, 2, 0],
                     [0, 1, 1, 1, 2, 2, 0]),
-    "implies": (Constraints(implies=((3, 6),)), [0, 0, 1, 2, 2, 1, 2], [0, 0, 1, 2, 2, 1, 1]),
-    "packing": (Constraints(packing=(sc([0, 1, 2], 0, 1),)), [0, 1, 2, 0, 0, 0, 0],
+    "implies": (Constraints(min_size=0, implies=((3, 6),)), [0, 0, 1, 2, 2, 1, 2],
+                [0, 0, 1, 2, 2, 1, 1]),
+    "packing": (Constraints(min_size=0, packing=(sc([0, 1, 2], 0, 1),)), [0, 1, 2, 0, 0, 0, 0],
                 [0, 0, 2, 1, 1, 1, 1]),
-    "partition": (Constraints(partition=(sc([2, 4, 5], 1, 2),)), [0, 0, 1, 0, 2, 1, 0],
+    "partition": (Constraints(min_size=0, partition=(sc([2, 4, 5], 1, 2),)), [0, 0, 1, 0, 2, 1, 0],
                   [0, 0, 1, 0, 1, 1, 0]),
-    "cover": (Constraints(cover=(sc([4, 5, 6], 2, 1),)), [0, 0, 0, 0, 0, 0, 2],
+    "cover": (Constraints(min_size=0, cover=(sc([4, 5, 6], 2, 1),)), [0, 0, 0, 0, 0, 0, 2],
               [0, 0, 0, 0, 1, 1, 1]),
-    "known_labels": (Constraints(known_labels=((6, 2), (0, 1))), [1, 0, 0, 0, 0, 0, 2],
+    "known_labels": (Constraints(min_size=0, known_labels=((6, 2), (0, 1))), [1, 0, 0, 0, 0, 0, 2],
                      [1, 0, 0, 0, 0, 0, 0]),
 }
 N7, K3 = 7, 3
@@ -251,7 +253,11 @@ def test_linear_system_per_type(kind):
 
 
 def test_linear_system_rows_sum_to_one():
-    a_eq, b_eq, a_ub, b_ub = Constraints.none().linear_system(3, 2)
+    _, _, a_ub, b_ub = Constraints.none().linear_system(3, 2)
+    # the default model (K non-empty clusters): -sum_i z_ik <= -1 for every k
+    np.testing.assert_array_equal(a_ub.toarray(), -np.kron(np.ones((1, 3)), np.eye(2)))
+    np.testing.assert_array_equal(b_ub, -np.ones(2))
+    a_eq, b_eq, a_ub, b_ub = Constraints(min_size=0).linear_system(3, 2)
     np.testing.assert_array_equal(a_eq.toarray(), np.kron(np.eye(3), np.ones((1, 2))))
     np.testing.assert_array_equal(b_eq, np.ones(3))
     assert a_ub.shape == (0, 6) and b_ub.shape == (0,)

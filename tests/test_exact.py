@@ -361,7 +361,7 @@ def test_time_limit_reports_valid_bounds():
 
 def test_unsupported_constraints_and_missing_backends_fail_clearly():
     problem = instance(6, 2, 1, seed=0)
-    with pytest.raises(ValueError, match="exact supports"):
+    with pytest.raises(ValueError, match="exact cannot honour the constraint"):
         fit_exact(problem, constraints=Constraints.from_dict(
             {"packing": [{"points": [0, 1], "component": 0, "at_most": 1}]}))
     with pytest.raises(ValueError, match="unknown backend"):

@@ -207,13 +207,22 @@ def test_warm_start_stays_the_incumbent_when_the_solver_stops_first(fit):
         profiled_objective(y, em.labels, 3, problem.precision), rel=1e-9)
 
 
-def test_warm_start_that_breaks_a_constraint_is_skipped_with_a_note():
+def test_warm_start_from_em_honours_the_constraints():
     y = np.r_[np.zeros(5), np.ones(5) * 10][:, None]
     problem = MAPProblem(y, 2, np.eye(1))
-    cons = Constraints(must_link=[(0, 9)])   # EM separates 0 and 9
+    cons = Constraints(must_link=[(0, 9)])   # EM's own rounding separates 0 and 9: repaired
     res = fit_minlp(problem, constraints=cons, backend="scip", time_limit_s=5, warm_start="em")
-    assert res.extra["notes"][0].startswith("no warm start: EM's assignment violates")
+    assert res.extra["notes"][0].startswith("warm start: EM's assignment")
     assert res.labels[0] == res.labels[9]
+
+
+def test_warm_start_is_skipped_with_a_note_when_em_cannot_honour_the_model():
+    y = np.r_[np.zeros(5), np.ones(5) * 10][:, None]
+    problem = MAPProblem(y, 2, np.eye(1))
+    cons = Constraints(mu_upper=8.0)   # EM cannot keep its means in a box
+    res = fit_minlp(problem, constraints=cons, backend="scip", time_limit_s=5, warm_start="em")
+    assert res.extra["notes"][0].startswith("no warm start: em cannot honour")
+    assert np.all(res.mu <= 8.0 + 1e-6)
 
 
 def test_unknown_warm_start_fails_clearly():

@@ -195,6 +195,10 @@ def fit_ks_mio(
     cdf0 = norm.cdf(g[0]) * pi.sum() + (d0 * dphi[None, None, :]).sum(axis=2) @ pi
     start[i_t] = float(np.max(np.abs(cdf0 - (np.arange(1, n + 1) - 0.5) / n)))
     h.setSolution(nvar, np.arange(nvar, dtype=np.int32), start)
+    # HiGHS keeps one task scheduler per process, sized by the first solve; another HiGHS user
+    # in the process (e.g. Pyomo's highs interface) with a different thread count makes run()
+    # refuse to start. Reset it so that this solve gets its `threads`.
+    highspy.Highs.resetGlobalScheduler(True)
     h.run()
     model_status = h.getModelStatus()
     info = h.getInfo()
