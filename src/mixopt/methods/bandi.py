@@ -3,8 +3,8 @@ optimization" (INFORMS J. Optim. 1(3)), as compared with in Flaherty et al. Sec.
 parameters estimated by minimizing the Kolmogorov-Smirnov discrepancy with MIO, then the MAP
 assignment of every point under the estimated mixture; in-sample accuracy is reported.
 
-Our reconstruction (the published description available to us is the abstract; see the README
-fidelity table):
+Our reconstruction (the published description available to us is the abstract; see
+docs/fidelity.md):
 
 1. One dimension (:mod:`mixopt.methods.bandi_mio`): for fixed weights, the KS-optimal means and
    standard deviations by a MILP (piecewise-linear Phi); for fixed means and sds, the KS-optimal

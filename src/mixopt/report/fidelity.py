@@ -104,7 +104,7 @@ def fidelity_markdown(df: pd.DataFrame, profile: str) -> str:
     out = [f"# Fidelity: every reproduced published number (profile `{profile}`)", "",
            f"{len(df)} published numbers. Relative difference = (ours - published) / |published|; "
            "t(s) rows compare different machines and solvers. Why large differences arise is "
-           "explained in the README's fidelity table and in each table's notes.", ""]
+           "explained in docs/fidelity.md and in each table's notes.", ""]
     for artifact, part in df.groupby("artifact", sort=False):
         close = (part["relative_difference"].abs() <= 0.01).sum()
         out += [f"## {artifact}", "",

@@ -66,7 +66,7 @@ def gap_notes(records: dict[str, dict]) -> list[str]:
             "shrink with time, so only the ordering (with labels << without) is comparable "
             "in the quick profile.",
             "exact (ours, not in the paper): the SDP branch-and-bound of issue 9 with the same "
-            "139 labels; its lower bound is certified by weak duality (README, method exact)."]
+            "139 labels; its lower bound is certified by weak duality (docs/exact.md)."]
 
 
 def agreement_notes(records: dict[str, dict], dataset: str) -> list[str]:
