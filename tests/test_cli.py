@@ -120,3 +120,41 @@ def test_cluster_exact_certifies_with_constraints(points, tmp_path):
     assert rec["status"] == "optimal" and rec["gap"] <= 1e-4
     assert rec["assignment"][0] == 1 and rec["assignment"][8] == 1
     assert rec["solver"]["name"].startswith("mixopt-exact")
+
+
+def test_cluster_refuses_data_that_overflow_up_front(tmp_path, capsys):
+    data = tmp_path / "huge.csv"
+    rng = np.random.default_rng(0)
+    data.write_text("a,b\n" + "".join(f"{float(a)!r},{float(b)!r}\n"
+                                      for a, b in rng.normal(size=(20, 2)) * 1e299))
+    for method in ("em", "slsqp"):
+        out = tmp_path / f"{method}.json"
+        assert main(["cluster", "--data", str(data), "--k", "2", "--sigma", "1", "--method",
+                     method, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mixopt cluster: error: ") and "too large" in err
+        assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_run_without_a_finite_objective_is_an_error(points, tmp_path, monkeypatch, capsys):
+    """A method that returns a solution whose objective is NaN (an overflow inside the method)
+    gives a record with status error and the reason, and a non-zero exit."""
+    import mixopt.runner
+    from mixopt.methods.base import MethodResult
+
+    def overflowing(name, problem, seed, **options):
+        return MethodResult(labels=np.zeros(problem.n, dtype=np.int64),
+                            mu=np.full((problem.k, problem.d), np.nan),
+                            pi=np.full(problem.k, 1 / problem.k), objective=float("nan"),
+                            status="local")
+
+    monkeypatch.setattr(mixopt.runner, "run_method", overflowing)
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3",
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mixopt cluster: error: the objective at the returned solution is not "
+                          "finite") and len(err.strip().splitlines()) == 1
+    rec = read_record(out)
+    assert rec["status"] == "error" and rec["objective"] is None and "not finite" in rec["error"]
+    assert main(["validate", str(out)]) == 0

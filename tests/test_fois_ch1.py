@@ -186,3 +186,19 @@ def test_workflow_builds_chapter1_artifacts(tmp_path: Path, project_root: Path,
     assert (workdir / "figures/fois_scenario1.csv").exists()
     rec = read_record(workdir / "results/quick/fois_ch1/fois_iris/bclust/seed42.json")
     assert rec["status"] == "local"
+
+
+def test_labels_with_an_infeasible_obj_are_recorded_as_infeasible(tmp_path, monkeypatch) -> None:
+    """A method whose labels leave a cluster with < 2 points has no Obj: the record says
+    'infeasible' instead of reporting a solution (status local) with a null objective."""
+    import mixopt.fois.ch1_job as job
+
+    csv = tmp_path / "d.csv"
+    ds = write_simulated(SETTING, 30, 3, csv)
+    labels = np.zeros(ds.n, dtype=np.int64)
+    labels[0] = 1
+    monkeypatch.setattr(job, "run_method", lambda spec, ds, k, start: job.MethodOutput(
+        labels, 1.0, "local", 0.0, 0.0, {"name": "x", "version": "1"}))
+    rec = run_ch1_job(Ch1Spec("fois_ch1", SETTING, "tclust", 3, 10.0), csv, tmp_path / "t.json")
+    assert rec["status"] == "infeasible" and rec["objective"] is None
+    assert read_record(tmp_path / "t.json")["status"] == "infeasible"

@@ -54,6 +54,18 @@ def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
     raise SystemExit("the covariance is known in Problem (4): give --sigma S or --precision FILE")
 
 
+def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
+    """1 (with a one-line message) when the run ended with status error, else 0."""
+    if rec["status"] != "error":
+        return 0
+    notes = rec.get("notes") or []
+    reason = rec.get("error") or (notes[-1] if isinstance(notes, list) and notes else
+                                  "the run failed")
+    print(f"mixopt {command}: error: {reason} (record with status error written to {out})",
+          file=sys.stderr)
+    return 1
+
+
 def _cmd_cluster(args: argparse.Namespace) -> int:
     from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.runner import JobSpec, run_on_dataset
@@ -81,7 +93,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
-    return 0
+    return _exit_status("cluster", rec, args.out)
 
 
 def _cmd_bclust(args: argparse.Namespace) -> int:
