@@ -158,3 +158,23 @@ def test_a_run_without_a_finite_objective_is_an_error(points, tmp_path, monkeypa
     rec = read_record(out)
     assert rec["status"] == "error" and rec["objective"] is None and "not finite" in rec["error"]
     assert main(["validate", str(out)]) == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--options", '{"nonsense": 1}'],
+     "unknown option 'nonsense' for method em; valid options: kmeans_n_init, kmeans_space, "
+     "max_iter, tol"),
+    (["--options", '{"max_iter": -1}'], "em option max_iter must be an integer >= 1, got -1"),
+    (["--options", "[1]"], "--options must be a JSON object"),
+    (["--method", "minlp", "--time-limit", "nan"],
+     "--time-limit must be a finite number > 0, got nan"),
+    (["--method", "exact", "--time-limit", "-1"], "--time-limit must be a finite number > 0"),
+    (["--method", "minlp", "--options", '{"time_limit_s": "inf"}'], "time_limit_s must be"),
+])
+def test_cluster_refuses_bad_options_in_one_line(points, tmp_path, capsys, args, message):
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3", *args,
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mixopt cluster: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out.exists()

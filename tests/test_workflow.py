@@ -160,6 +160,26 @@ def test_invalid_config_fails_before_any_job_naming_the_key(tmp_path, project_ro
     assert not (workdir / "data").exists() and not (workdir / "results").exists()
 
 
+@pytest.mark.parametrize(("extra_config", "message"), [
+    ("profiles:\n  quick:\n    time_limit_s: .nan\n",
+     "Error validating config file: numbers must be finite, but "
+     "config['profiles']['quick']['time_limit_s'] = nan"),
+    ("profiles:\n  quick:\n    method_overrides: {sa: {niter: -2}}\n",
+     "sa option niter must be an integer >= 1, got -2"),
+])
+def test_config_values_the_schema_cannot_check_fail_before_any_job(tmp_path, project_root,
+                                                                   extra_config, message):
+    """NaN passes every JSON-schema bound; options merged from the profile are untyped there."""
+    workdir = make_workdir(project_root, tmp_path)
+    (workdir / "config/extra.yaml").write_text(extra_config)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile",
+                           "config/config.yaml", "config/extra.yaml"], cwd=workdir,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert not (workdir / "data").exists() and not (workdir / "results").exists()
+
+
 def test_fig1_built_with_its_numbers(built):
     fig1b = pd.read_csv(built / "figures/flaherty_fig1b.csv")
     assert set(fig1b["method"]) == {"minlp", "exact1d"}

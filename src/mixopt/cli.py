@@ -68,14 +68,18 @@ def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
     from mixopt.data.dataset import Dataset, read_points_csv
+    from mixopt.methods.options import check_value
     from mixopt.runner import JobSpec, run_on_dataset
 
     x, labels, features, label_names = read_points_csv(args.data)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
+    if not isinstance(options, dict):
+        raise ValueError(f"--options must be a JSON object of method options, got {args.options}")
     if args.time_limit is not None:
         if args.method not in GLOBAL_METHODS:
             raise SystemExit(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
+        check_value("time_limit_s", args.time_limit, label="--time-limit")
         options["time_limit_s"] = args.time_limit
     constraints = None
     if args.constraints:

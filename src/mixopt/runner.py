@@ -14,6 +14,7 @@ from mixopt import provenance
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import Dataset, read_dataset
 from mixopt.methods.base import MethodResult, run_method
+from mixopt.methods.options import check_options
 from mixopt.metrics import table2_metrics
 from mixopt.problem import MAPProblem, class_precision
 from mixopt.records import SOLUTION_STATUSES, record_id, write_record
@@ -159,6 +160,7 @@ def run_on_dataset(
     rule: str | None = None,
 ) -> dict[str, Any]:
     """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``."""
+    check_options(spec.method, spec.options)
     problem = MAPProblem(ds.X, spec.k, precision_matrix(ds, spec.precision))
     constraints = Constraints.from_dict(spec.constraints)
     constraints.validate(problem.n, problem.k, problem.d)
