@@ -100,17 +100,50 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     return _exit_status("cluster", rec, args.out)
 
 
+def _check_bclust_args(args: argparse.Namespace) -> None:
+    """Refuse out-of-range bclust arguments before any work (ValueError, one line)."""
+    from mixopt.methods.options import check_value
+
+    if args.k < 2:
+        raise ValueError(f"--k must be >= 2, got {args.k}")
+    if not (np.isfinite(args.r2) and args.r2 >= 1):
+        raise ValueError(f"--r2 must be a finite number >= 1, got {args.r2}")
+    check_value("nsamp", args.nsamp, label="--nsamp")
+    check_value("n_candidates", args.candidates, allow_none=True, label="--candidates")
+    check_value("time_limit_s", args.time_limit, allow_none=True, label="--time-limit")
+
+
+def _read_start_labels(path: str, n: int, k: int) -> np.ndarray:
+    """0-based start labels from ``path``: n integers in 0..k-1 (ValueError otherwise)."""
+    try:
+        start = np.loadtxt(path, dtype=np.int64, ndmin=1)
+    except ValueError as exc:
+        raise ValueError(f"--start-labels {path}: not one integer label per line ({exc})") \
+            from None
+    if start.ndim != 1 or start.size != n:
+        raise ValueError(f"--start-labels {path}: {start.size} labels for {n} points")
+    if start.min() < 0 or start.max() >= k:
+        raise ValueError(f"--start-labels {path}: labels must lie in 0..{k - 1} (--k {k}), "
+                         f"found {start.min()}..{start.max()}")
+    sizes = np.bincount(start, minlength=k)
+    if sizes.min() < 2:
+        raise ValueError(f"--start-labels {path}: cluster sizes {sizes.tolist()}; bclust needs "
+                         ">= 2 points in each cluster")
+    return start
+
+
 def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.fois.ch1_job import Ch1Spec, run_ch1_on_dataset
     from mixopt.methods.tclust import fit_tclust
 
+    _check_bclust_args(args)
     x, labels, features, label_names = read_points_csv(args.data)
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})
     inputs = [Path(args.data)]
     if args.start_labels:
-        start = np.loadtxt(args.start_labels, dtype=np.int64, ndmin=1)
+        start = _read_start_labels(args.start_labels, ds.n, args.k)
         inputs.append(Path(args.start_labels))
         start_from = f"labels in {args.start_labels}"
     else:
@@ -129,7 +162,7 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
           f"sizes {rec['extra']['cluster_sizes']} -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
-    return 0
+    return _exit_status("bclust", rec, args.out)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -162,6 +195,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _seed(text: str) -> int:
+    """argparse type of --seed: an integer >= 0 (records and the RNGs need one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``mixopt`` argument parser."""
     from mixopt.methods.base import METHODS
@@ -191,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--constraints", default=None,
                    help="side constraints (YAML; see mixopt.constraints for the format)")
     c.add_argument("--time-limit", type=float, default=None, help="seconds (global methods)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=_seed, default=0)
     c.add_argument("--options", default=None, help="method options as JSON")
     c.add_argument("--out", required=True, help="record JSON to write")
     c.set_defaults(func=_cmd_cluster)
@@ -210,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--candidates", type=int, default=None, help="h (default floor(n/10))")
     b.add_argument("--solver", default="CLARABEL", help="cvxpy solver in thesis mode")
     b.add_argument("--time-limit", type=float, default=None, help="seconds")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--seed", type=_seed, default=0)
     b.add_argument("--out", required=True, help="record JSON to write")
     b.set_defaults(func=_cmd_bclust)
 

@@ -178,15 +178,16 @@ def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str 
         raise ValueError(f"need k >= 2 clusters, got {k} (give k for unlabelled data)")
     t_start = provenance.now_utc()
     solver = str(spec.options.get("solver", "CLARABEL")).upper()
+    error = None
     try:
         res = run_method(spec, ds, k, start)
     except (ValueError, BclustSolverError) as exc:
         if spec.method not in BCLUST_MODES:
             raise
+        error = f"bclust could not run: {exc}"
         res = MethodOutput(start if start is not None else np.zeros(0, dtype=np.int64), None,
                            "error", 0.0, 0.0, {"name": spec.method, "version": "",
-                                               "options": spec.options},
-                           notes=[f"bclust could not run: {exc}"])
+                                               "options": spec.options}, notes=[error])
     ev, t_eval, _ = _timed(lambda: evaluate(ds, res.labels, k, spec.r2, solver)
                            if res.labels.size == ds.n else {})
     sizes = np.bincount(res.labels, minlength=k) if res.labels.size == ds.n else np.zeros(k)
@@ -217,6 +218,7 @@ def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str 
         "provenance": provenance.collect(inputs=inputs, config_hash=config_hash,
                                          start_time=t_start, end_time=provenance.now_utc(),
                                          settings=asdict(spec), rule=rule),
+        **({"error": error} if error is not None else {}),
     }
     write_record(out, record)
     return record
