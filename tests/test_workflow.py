@@ -119,6 +119,13 @@ def test_audit_traces_a_cell_to_its_record(built, monkeypatch, capsys):
     assert "data/processed/wine.csv" in out and "(ok)" in out
     assert mixopt_main(["audit", "tables/flaherty_table2.csv", "--row", "wine:nope",
                         "--col", "em"]) == 2
+    # every cell of every table and figure follows from its records as they are now
+    capsys.readouterr()
+    assert mixopt_main(["audit", "--all"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    for name in ("tables/flaherty_table2", "figures/flaherty_fig1a", "figures/flaherty_fig1b",
+                 "figures/flaherty_em_restarts"):
+        assert f"{name}.sources.json: " in out
 
 
 def test_rebuild_is_a_no_op(built, mirror):

@@ -166,9 +166,17 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from mixopt.audit import audit_cell, format_audit
+    from mixopt.audit import audit_all, audit_cell, format_audit, mismatches
     from mixopt.report.sources import read_sources
 
+    if args.all is not None:
+        lines, bad = audit_all(args.all or (["tables", "figures"] if args.artifact is None
+                                            else [args.artifact]))
+        print("\n".join(lines))
+        print(f"audit: {'FAILED, ' + mismatches(bad) if bad else 'OK'}")
+        return 1 if bad else 0
+    if args.artifact is None:
+        raise ValueError("give a table or figure to audit, or --all")
     if args.row is None or args.col is None:
         cells = read_sources(args.artifact)["cells"]
         print(f"{len(cells)} cells with records in {args.artifact}; "
@@ -177,8 +185,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             row, col = key.split("|")
             print(f"  --row {row} --col {col}")
         return 0
-    print(format_audit(audit_cell(args.artifact, args.row, args.col)))
-    return 0
+    cell = audit_cell(args.artifact, args.row, args.col)
+    print(format_audit(cell))
+    return 1 if cell["mismatches"] else 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -258,8 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, help="record JSON to write")
     b.set_defaults(func=_cmd_bclust)
 
-    a = sub.add_parser("audit", help="records and provenance behind a table cell")
-    a.add_argument("artifact", help="table CSV, e.g. tables/flaherty_table2.csv")
+    a = sub.add_parser("audit", help="records and provenance behind a table cell, checked "
+                                     "(exit 1 on a MISMATCH)")
+    a.add_argument("artifact", nargs="?", help="table CSV, e.g. tables/flaherty_table2.csv")
+    a.add_argument("--all", nargs="*", metavar="DIR", default=None,
+                   help="check every cell of every *.sources.json under DIR (default: the "
+                        "artifact given, else tables and figures)")
     a.add_argument("--row", default=None, help="row id, e.g. iris1d:neg_log_map")
     a.add_argument("--col", default=None, help="column (method), e.g. em")
     a.set_defaults(func=_cmd_audit)
