@@ -4,6 +4,8 @@
 
 from snakemake.utils import min_version, validate
 
+from mixopt.smk import check_finite_config
+
 min_version("9.0")
 
 
@@ -11,6 +13,7 @@ configfile: "config/config.yaml"
 
 
 validate(config, "config/schema.yaml")
+check_finite_config(config)  # JSON schema cannot express NaN (YAML .nan passes `minimum`)
 
 
 # `snakemake --report reports/report.html` (`make report`): one self-contained HTML with every

@@ -16,7 +16,7 @@ from mixopt.fois.settings import SimSetting, all_settings, scenario_settings
 from mixopt.fois.simulate_data import write_simulated
 from mixopt.methods.bclust_objective import bclust_objective
 from mixopt.records import read_record
-from mixopt.report.fois_ch1 import scenario_rows, write_scenario_table
+from mixopt.report.fois_ch1 import scenario_rows, write_scenario_table, write_table1_5
 from mixopt.report.fois_scenarios import plot_scenario
 from mixopt.report.published import load_published
 
@@ -168,8 +168,10 @@ profiles:
 
 @pytest.mark.workflow
 def test_workflow_builds_chapter1_artifacts(tmp_path: Path, project_root: Path,
-                                             mirror: Path) -> None:
+                                             mirror: Path, monkeypatch) -> None:
     from test_workflow import make_workdir, snakemake
+
+    from mixopt.audit import audit_all
 
     workdir = make_workdir(project_root, tmp_path / "wf")
     (workdir / "config/test.yaml").write_text(TEST_CONFIG)
@@ -186,3 +188,42 @@ def test_workflow_builds_chapter1_artifacts(tmp_path: Path, project_root: Path,
     assert (workdir / "figures/fois_scenario1.csv").exists()
     rec = read_record(workdir / "results/quick/fois_ch1/fois_iris/bclust/seed42.json")
     assert rec["status"] == "local"
+    monkeypatch.chdir(workdir)   # every cell of the tables and the figure follows from its records
+    lines, bad = audit_all(["tables", "figures"])
+    assert bad == 0 and len(lines) >= 3, "\n".join(lines)
+
+
+def test_labels_with_an_infeasible_obj_are_recorded_as_infeasible(tmp_path, monkeypatch) -> None:
+    """A method whose labels leave a cluster with < 2 points has no Obj: the record says
+    'infeasible' instead of reporting a solution (status local) with a null objective."""
+    import mixopt.fois.ch1_job as job
+
+    csv = tmp_path / "d.csv"
+    ds = write_simulated(SETTING, 30, 3, csv)
+    labels = np.zeros(ds.n, dtype=np.int64)
+    labels[0] = 1
+    monkeypatch.setattr(job, "run_method", lambda spec, ds, k, start: job.MethodOutput(
+        labels, 1.0, "local", 0.0, 0.0, {"name": "x", "version": "1"}))
+    rec = run_ch1_job(Ch1Spec("fois_ch1", SETTING, "tclust", 3, 10.0), csv, tmp_path / "t.json")
+    assert rec["status"] == "infeasible" and rec["objective"] is None
+    assert read_record(tmp_path / "t.json")["status"] == "infeasible"
+
+
+def test_chapter1_tables_audit_clean_and_an_edited_mean_is_caught(ch1_records, tmp_path) -> None:
+    """Every cell's recipe (means over the records, the single run of Table 1.5) recomputes the
+    value the table prints; an edited time mean is a MISMATCH naming the cell and column."""
+    from mixopt.audit import audit_all
+
+    base = {"k": 2, "p": 2, "r2": 10, "bar_omega": 0.01}
+    write_scenario_table(list(ch1_records.values()), base, "p", [2], "table1_1",
+                         tmp_path / "t.csv", tmp_path / "t.md", "test")
+    write_table1_5([r for key, r in ch1_records.items() if key.endswith("1")], [SETTING],
+                   {SETTING: {"n": 40, "p": 2, "k": 2}}, tmp_path / "r.csv", tmp_path / "r.md",
+                   "test")
+    lines, bad = audit_all([tmp_path])
+    assert bad == 0 and len(lines) == 2, "\n".join(lines)
+    df = pd.read_csv(tmp_path / "t.csv")
+    df.loc[df["method"] == "tclust", "time_mean_s"] *= 2
+    df.to_csv(tmp_path / "t.csv", index=False, float_format="%.6g")
+    lines, bad = audit_all([tmp_path / "t.csv"])
+    assert bad == 1 and "MISMATCH cell p=2|tclust [time_mean_s]" in "\n".join(lines)

@@ -34,8 +34,35 @@ def test_round_trip(tmp_path):
 
 def test_non_finite_numbers_become_null(tmp_path):
     path = tmp_path / "r.json"
-    write_record(path, minimal_record(objective=float("inf")))
-    assert read_record(path)["objective"] is None
+    write_record(path, minimal_record(status="error", objective=float("inf"), lower_bound=np.nan))
+    assert read_record(path)["objective"] is None and read_record(path)["lower_bound"] is None
+
+
+@pytest.mark.parametrize("status", ["local", "optimal", "approximate", "node_limit",
+                                    "probabilistic", "time_limit"])
+@pytest.mark.parametrize("objective", [None, float("nan"), float("inf")])
+def test_a_solution_status_needs_a_finite_objective(tmp_path, status, objective):
+    with pytest.raises(RecordError, match="at objective: .*(null|finite)"):
+        write_record(tmp_path / "r.json", minimal_record(status=status, objective=objective))
+    assert not list(tmp_path.iterdir())
+
+
+def test_validate_refuses_a_record_file_with_a_null_or_nan_objective(tmp_path):
+    path = tmp_path / "r.json"
+    write_record(path, minimal_record())
+    rec = json.loads(path.read_text())
+    for bad in ("null", "NaN"):
+        path.write_text(json.dumps(rec).replace('"objective": 1.5', f'"objective": {bad}'))
+        with pytest.raises(RecordError, match="objective"):
+            read_record(path)
+
+
+@pytest.mark.parametrize(("status", "assignment"), [("time_limit", []), ("infeasible", [0, 1, 1]),
+                                                    ("error", [0, 1, 1]), ("baseline", [0, 1])])
+def test_statuses_without_a_solution_may_have_no_objective(tmp_path, status, assignment):
+    write_record(tmp_path / "r.json", minimal_record(status=status, objective=None,
+                                                     assignment=assignment))
+    assert read_record(tmp_path / "r.json")["objective"] is None
 
 
 @pytest.mark.parametrize(("field", "value", "where"), [

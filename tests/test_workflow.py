@@ -119,6 +119,13 @@ def test_audit_traces_a_cell_to_its_record(built, monkeypatch, capsys):
     assert "data/processed/wine.csv" in out and "(ok)" in out
     assert mixopt_main(["audit", "tables/flaherty_table2.csv", "--row", "wine:nope",
                         "--col", "em"]) == 2
+    # every cell of every table and figure follows from its records as they are now
+    capsys.readouterr()
+    assert mixopt_main(["audit", "--all"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    for name in ("tables/flaherty_table2", "figures/flaherty_fig1a", "figures/flaherty_fig1b",
+                 "figures/flaherty_em_restarts"):
+        assert f"{name}.sources.json: " in out
 
 
 def test_rebuild_is_a_no_op(built, mirror):
@@ -157,6 +164,26 @@ def test_invalid_config_fails_before_any_job_naming_the_key(tmp_path, project_ro
     err = proc.stdout + proc.stderr
     assert "Error validating config file" in err
     assert f"['{key}']" in err
+    assert not (workdir / "data").exists() and not (workdir / "results").exists()
+
+
+@pytest.mark.parametrize(("extra_config", "message"), [
+    ("profiles:\n  quick:\n    time_limit_s: .nan\n",
+     "Error validating config file: numbers must be finite, but "
+     "config['profiles']['quick']['time_limit_s'] = nan"),
+    ("profiles:\n  quick:\n    method_overrides: {sa: {niter: -2}}\n",
+     "sa option niter must be an integer >= 1, got -2"),
+])
+def test_config_values_the_schema_cannot_check_fail_before_any_job(tmp_path, project_root,
+                                                                   extra_config, message):
+    """NaN passes every JSON-schema bound; options merged from the profile are untyped there."""
+    workdir = make_workdir(project_root, tmp_path)
+    (workdir / "config/extra.yaml").write_text(extra_config)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile",
+                           "config/config.yaml", "config/extra.yaml"], cwd=workdir,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
     assert not (workdir / "data").exists() and not (workdir / "results").exists()
 
 

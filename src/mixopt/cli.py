@@ -55,16 +55,32 @@ def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
     raise SystemExit("the covariance is known in Problem (4): give --sigma S or --precision FILE")
 
 
+def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
+    """1 (with a one-line message) when the run ended with status error, else 0."""
+    if rec["status"] != "error":
+        return 0
+    notes = rec.get("notes") or []
+    reason = rec.get("error") or (notes[-1] if isinstance(notes, list) and notes else
+                                  "the run failed")
+    print(f"mixopt {command}: error: {reason} (record with status error written to {out})",
+          file=sys.stderr)
+    return 1
+
+
 def _cmd_cluster(args: argparse.Namespace) -> int:
     from mixopt.data.dataset import Dataset, read_points_csv
+    from mixopt.methods.options import check_value
     from mixopt.runner import JobSpec, run_on_dataset
 
     x, labels, features, label_names = read_points_csv(args.data)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
+    if not isinstance(options, dict):
+        raise ValueError(f"--options must be a JSON object of method options, got {args.options}")
     if args.time_limit is not None:
         if args.method not in GLOBAL_METHODS:
             raise SystemExit(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
+        check_value("time_limit_s", args.time_limit, label="--time-limit")
         options["time_limit_s"] = args.time_limit
     from mixopt.constraints import Constraints, load_constraints
 
@@ -89,7 +105,39 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
-    return 0
+    return _exit_status("cluster", rec, args.out)
+
+
+def _check_bclust_args(args: argparse.Namespace) -> None:
+    """Refuse out-of-range bclust arguments before any work (ValueError, one line)."""
+    from mixopt.methods.options import check_value
+
+    if args.k < 2:
+        raise ValueError(f"--k must be >= 2, got {args.k}")
+    if not (np.isfinite(args.r2) and args.r2 >= 1):
+        raise ValueError(f"--r2 must be a finite number >= 1, got {args.r2}")
+    check_value("nsamp", args.nsamp, label="--nsamp")
+    check_value("n_candidates", args.candidates, allow_none=True, label="--candidates")
+    check_value("time_limit_s", args.time_limit, allow_none=True, label="--time-limit")
+
+
+def _read_start_labels(path: str, n: int, k: int) -> np.ndarray:
+    """0-based start labels from ``path``: n integers in 0..k-1 (ValueError otherwise)."""
+    try:
+        start = np.loadtxt(path, dtype=np.int64, ndmin=1)
+    except ValueError as exc:
+        raise ValueError(f"--start-labels {path}: not one integer label per line ({exc})") \
+            from None
+    if start.ndim != 1 or start.size != n:
+        raise ValueError(f"--start-labels {path}: {start.size} labels for {n} points")
+    if start.min() < 0 or start.max() >= k:
+        raise ValueError(f"--start-labels {path}: labels must lie in 0..{k - 1} (--k {k}), "
+                         f"found {start.min()}..{start.max()}")
+    sizes = np.bincount(start, minlength=k)
+    if sizes.min() < 2:
+        raise ValueError(f"--start-labels {path}: cluster sizes {sizes.tolist()}; bclust needs "
+                         ">= 2 points in each cluster")
+    return start
 
 
 def _cmd_bclust(args: argparse.Namespace) -> int:
@@ -97,12 +145,13 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.fois.ch1_job import Ch1Spec, run_ch1_on_dataset
     from mixopt.methods.tclust import fit_tclust
 
+    _check_bclust_args(args)
     x, labels, features, label_names = read_points_csv(args.data)
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})
     inputs = [Path(args.data)]
     if args.start_labels:
-        start = np.loadtxt(args.start_labels, dtype=np.int64, ndmin=1)
+        start = _read_start_labels(args.start_labels, ds.n, args.k)
         inputs.append(Path(args.start_labels))
         start_from = f"labels in {args.start_labels}"
     else:
@@ -121,13 +170,21 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
           f"sizes {rec['extra']['cluster_sizes']} -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
-    return 0
+    return _exit_status("bclust", rec, args.out)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from mixopt.audit import audit_cell, format_audit
+    from mixopt.audit import audit_all, audit_cell, format_audit, mismatches
     from mixopt.report.sources import read_sources
 
+    if args.all is not None:
+        lines, bad = audit_all(args.all or (["tables", "figures"] if args.artifact is None
+                                            else [args.artifact]))
+        print("\n".join(lines))
+        print(f"audit: {'FAILED, ' + mismatches(bad) if bad else 'OK'}")
+        return 1 if bad else 0
+    if args.artifact is None:
+        raise ValueError("give a table or figure to audit, or --all")
     if args.row is None or args.col is None:
         cells = read_sources(args.artifact)["cells"]
         print(f"{len(cells)} cells with records in {args.artifact}; "
@@ -136,8 +193,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             row, col = key.split("|")
             print(f"  --row {row} --col {col}")
         return 0
-    print(format_audit(audit_cell(args.artifact, args.row, args.col)))
-    return 0
+    cell = audit_cell(args.artifact, args.row, args.col)
+    print(format_audit(cell))
+    return 1 if cell["mismatches"] else 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -152,6 +210,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             bad += 1
     print(f"{len(args.records) - bad} valid, {bad} invalid")
     return 1 if bad else 0
+
+
+def _seed(text: str) -> int:
+    """argparse type of --seed: an integer >= 0 (records and the RNGs need one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--proportions", choices=["free", "equal"], default="free",
                    help="free: pi estimated (Problem (4)); equal: pi_k = 1/K fixed")
     c.add_argument("--time-limit", type=float, default=None, help="seconds (global methods)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=_seed, default=0)
     c.add_argument("--options", default=None, help="method options as JSON")
     c.add_argument("--out", required=True, help="record JSON to write")
     c.set_defaults(func=_cmd_cluster)
@@ -208,12 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--candidates", type=int, default=None, help="h (default floor(n/10))")
     b.add_argument("--solver", default="CLARABEL", help="cvxpy solver in thesis mode")
     b.add_argument("--time-limit", type=float, default=None, help="seconds")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--seed", type=_seed, default=0)
     b.add_argument("--out", required=True, help="record JSON to write")
     b.set_defaults(func=_cmd_bclust)
 
-    a = sub.add_parser("audit", help="records and provenance behind a table cell")
-    a.add_argument("artifact", help="table CSV, e.g. tables/flaherty_table2.csv")
+    a = sub.add_parser("audit", help="records and provenance behind a table cell, checked "
+                                     "(exit 1 on a MISMATCH)")
+    a.add_argument("artifact", nargs="?", help="table CSV, e.g. tables/flaherty_table2.csv")
+    a.add_argument("--all", nargs="*", metavar="DIR", default=None,
+                   help="check every cell of every *.sources.json under DIR (default: the "
+                        "artifact given, else tables and figures)")
     a.add_argument("--row", default=None, help="row id, e.g. iris1d:neg_log_map")
     a.add_argument("--col", default=None, help="column (method), e.g. em")
     a.set_defaults(func=_cmd_audit)

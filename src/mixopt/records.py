@@ -7,6 +7,7 @@ to the records behind it. Writers are atomic, so a killed job leaves no partial 
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,10 @@ VOLATILE_PROVENANCE = ("host", "start_time", "end_time", "command", "platform")
 # Clock readings that methods keep in ``extra`` (seconds, not results): the thesis Chapter 1 jobs
 # time the evaluation of Obj after the method (``mixopt.fois.ch1_job``).
 VOLATILE_EXTRA = ("evaluation_time_s", "seconds")   # clock readings, at any depth of extra
+# Statuses that report a solution: its objective must be a finite number (``time_limit`` only when
+# the run returned an assignment; without one no incumbent was found).
+SOLUTION_STATUSES = ("optimal", "approximate", "time_limit", "local", "node_limit",
+                     "probabilistic")
 
 
 class RecordError(ValueError):
@@ -49,6 +54,26 @@ def validate(record: dict[str, Any], source: str = "<record>") -> None:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise RecordError(f"{source}: invalid record at {where}: {exc.message}") from None
+    problem = objective_problem(record)
+    if problem is not None:
+        raise RecordError(f"{source}: invalid record at objective: {problem}")
+
+
+def objective_problem(record: dict[str, Any]) -> str | None:
+    """Why the record's objective does not fit its status (None: it does).
+
+    A number must be finite; a solution status needs a number (``time_limit`` only with an
+    assignment). A run that could not compute its objective is recorded with status ``error``.
+    """
+    obj, status = record.get("objective"), record.get("status")
+    if isinstance(obj, int | float) and not math.isfinite(obj):
+        return f"{obj} is not a finite number"
+    if obj is None and status in SOLUTION_STATUSES:
+        if status == "time_limit" and not record.get("assignment"):
+            return None
+        return (f"status {status!r} reports a solution but the objective is null; a run that "
+                "could not compute its objective has status 'error'")
+    return None
 
 
 def write_record(path: str | Path, record: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,9 +14,14 @@ from mixopt import provenance
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import Dataset, read_dataset
 from mixopt.methods.base import MethodResult, run_method
+from mixopt.methods.options import check_options
 from mixopt.metrics import table2_metrics
 from mixopt.problem import MAPProblem, class_precision
-from mixopt.records import record_id, write_record
+from mixopt.records import SOLUTION_STATUSES, record_id, write_record
+
+# Largest squared whitened distance a run may meet: sums of n such terms must stay finite with
+# room for the solvers' intermediate products (float64 overflows at about 1.8e308).
+MAX_SQUARED_SCALE = 1e300
 
 
 @dataclass
@@ -59,12 +65,40 @@ def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
     raise ValueError(f"precision spec needs 'sigma' or 'rule', got {spec}")
 
 
+def check_scale(problem: MAPProblem) -> None:
+    """Refuse data whose squared distances in the precision's metric overflow floating point.
+
+    Problem (4) sums n terms 1/2 (y_i - mu_k)' Lambda (y_i - mu_k); with ``L L' = Lambda`` and
+    mu in the data's box, each is at most |L' y|_max^2 d (2 for the difference, squared: 4).
+    """
+    yw = problem.y @ np.linalg.cholesky(problem.precision)
+    top = float(np.max(np.abs(yw)))
+    log_bound = math.log10(4.0 * problem.n * problem.d) + 2.0 * math.log10(top) if top > 0 \
+        else -math.inf
+    if not math.isfinite(top) or log_bound > math.log10(MAX_SQUARED_SCALE):
+        raise ValueError(
+            f"the data in the precision's metric are too large for floating point (max |L'y| = "
+            f"{top:.3g} with Lambda = L L'; the sums of squared distances would overflow): "
+            "rescale the data or the precision")
+
+
+def failed_objective(result: MethodResult) -> str | None:
+    """Why a run that reports a solution has no usable objective (None: it has one)."""
+    if result.status not in SOLUTION_STATUSES or len(result.labels) == 0:
+        return None
+    obj = result.objective
+    if obj is not None and math.isfinite(obj):
+        return None
+    return (f"the objective at the returned solution is not finite ({obj}): the computation "
+            "overflowed or failed, so the solution is not reported as a result")
+
+
 def result_record(
     spec: JobSpec, ds: Dataset, problem: MAPProblem, result: MethodResult
 ) -> dict[str, Any]:
     """The record fields that come from the method's result (no timing or provenance)."""
     metrics: dict[str, Any] = {}
-    has_solution = len(result.labels) == problem.n
+    has_solution = len(result.labels) == problem.n and result.status != "error"
     if has_solution and ds.labels is not None and len(ds.label_names) == spec.k:
         metrics = table2_metrics(ds.X, ds.labels, result.labels, result.mu, result.pi)
     return {
@@ -129,19 +163,25 @@ def run_on_dataset(
     rule: str | None = None,
 ) -> dict[str, Any]:
     """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``."""
+    check_options(spec.method, spec.options)
     problem = MAPProblem(ds.X, spec.k, precision_matrix(ds, spec.precision),
                          proportions=spec.proportions)
     constraints = Constraints.from_dict(spec.constraints)
     constraints.validate(problem.n, problem.k, problem.d)
+    check_scale(problem)
     start = provenance.now_utc()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = run_method(spec.method, problem, seed=spec.seed, constraints=constraints,
                         **spec.options)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    error = failed_objective(result)
+    if error is not None:
+        result.status = "error"
     record = {
         "schema_version": 1,
         "record_id": record_id(spec.study, spec.dataset, spec.method, spec.seed),
         **result_record(spec, ds, problem, result),
+        **({"error": error} if error is not None else {}),
         "wall_time_s": wall,
         "cpu_time_s": cpu,
         "solver": {"name": result.solver.get("name", spec.method),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -88,3 +89,24 @@ def job_log(path: str | Path) -> Iterator[None]:
 def config_hash(config: dict[str, Any]) -> str:
     """sha256 of the whole validated workflow configuration."""
     return canonical_hash(config)
+
+
+def non_finite_keys(config: Any, where: str = "") -> list[str]:
+    """Keys (``['a']['b']``) of every NaN or infinite number in ``config``, at any depth.
+
+    JSON schema cannot express NaN, and YAML's ``.nan`` passes every ``minimum`` check."""
+    if isinstance(config, dict):
+        return [k for key, v in config.items() for k in non_finite_keys(v, f"{where}['{key}']")]
+    if isinstance(config, list | tuple):
+        return [k for i, v in enumerate(config) for k in non_finite_keys(v, f"{where}[{i}]")]
+    if isinstance(config, float) and not math.isfinite(config):
+        return [f"{where} = {config}"]
+    return []
+
+
+def check_finite_config(config: dict[str, Any]) -> None:
+    """Raise ValueError naming every key whose value is NaN or infinite (after the schema)."""
+    bad = non_finite_keys(config)
+    if bad:
+        raise ValueError("Error validating config file: numbers must be finite, but "
+                         + "; ".join(f"config{k}" for k in bad))

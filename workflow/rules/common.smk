@@ -5,6 +5,7 @@ import re
 from mixopt.data.preprocess import processed_names, raw_keys_for
 from mixopt.data.sources import load_registry
 from mixopt.methods import METHODS
+from mixopt.methods.options import check_options
 
 PROFILE = config["profile"]
 P = config["profiles"][PROFILE]
@@ -87,6 +88,8 @@ def job_spec(study, dataset, method, seed, k, precision, constraints=None, subse
         options["threads"] = P["threads"].get(method, 1)
         options["backend"] = config["solvers"].get(method, "scip")
         options["log_progress"] = True
+    if method in METHODS:
+        check_options(method, options)  # unknown names, types, ranges: fail before any job
     return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
             "k": k, "precision": precision, "options": options, "constraints": constraints,
             "subset_per_class": subset_per_class}

@@ -34,7 +34,7 @@ from mixopt.methods.baselines import adjusted_rand_index, random_labels
 from mixopt.methods.bclust import fit_bclust
 from mixopt.methods.bclust_objective import BclustSolverError, bclust_objective
 from mixopt.methods.tclust import fit_tclust
-from mixopt.records import read_record, record_id, write_record
+from mixopt.records import SOLUTION_STATUSES, read_record, record_id, write_record
 
 CH1_METHODS = ("random", "tclust", "bclust", "bclust_lik", "oracle")
 BCLUST_MODES = {"bclust": "thesis", "bclust_lik": "likelihood"}
@@ -178,27 +178,30 @@ def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str 
         raise ValueError(f"need k >= 2 clusters, got {k} (give k for unlabelled data)")
     t_start = provenance.now_utc()
     solver = str(spec.options.get("solver", "CLARABEL")).upper()
+    error = None
     try:
         res = run_method(spec, ds, k, start)
     except (ValueError, BclustSolverError) as exc:
         if spec.method not in BCLUST_MODES:
             raise
+        error = f"bclust could not run: {exc}"
         res = MethodOutput(start if start is not None else np.zeros(0, dtype=np.int64), None,
                            "error", 0.0, 0.0, {"name": spec.method, "version": "",
-                                               "options": spec.options},
-                           notes=[f"bclust could not run: {exc}"])
+                                               "options": spec.options}, notes=[error])
     ev, t_eval, _ = _timed(lambda: evaluate(ds, res.labels, k, spec.r2, solver)
                            if res.labels.size == ds.n else {})
     sizes = np.bincount(res.labels, minlength=k) if res.labels.size == ds.n else np.zeros(k)
     objective = ev.get("obj_thesis")
     notes = list(res.notes)
+    status = res.status
     if res.labels.size == ds.n and objective is None:
         notes.append(f"cluster sizes {sizes.tolist()}: a cluster has < 2 points, Obj infeasible")
+        status = "infeasible" if status in SOLUTION_STATUSES else status
     record = {
         "schema_version": 1,
         "record_id": record_id(spec.study, spec.dataset, spec.method, spec.seed),
         "study": spec.study, "dataset": spec.dataset, "method": spec.method, "seed": spec.seed,
-        "status": res.status, "objective": objective,
+        "status": status, "objective": objective,
         "lower_bound": None, "upper_bound": None, "gap": None,
         "assignment": res.labels,
         "params": {"k": k, "pi": sizes / max(sizes.sum(), 1), "r2": spec.r2,
@@ -215,6 +218,7 @@ def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str 
         "provenance": provenance.collect(inputs=inputs, config_hash=config_hash,
                                          start_time=t_start, end_time=provenance.now_utc(),
                                          settings=asdict(spec), rule=rule),
+        **({"error": error} if error is not None else {}),
     }
     write_record(out, record)
     return record

@@ -29,7 +29,7 @@ from mixopt import provenance
 from mixopt.data.dataset import read_dataset
 from mixopt.fois.simulate_reg import regression_arrays
 from mixopt.methods.baselines import adjusted_rand_index
-from mixopt.records import record_id, write_record
+from mixopt.records import SOLUTION_STATUSES, record_id, write_record
 
 CH23_METHODS = ("tclustreg", "pclustreg1", "pclustreg2", "oracle")
 _METHOD_ID = re.compile(
@@ -144,6 +144,8 @@ def run_ch23_job(spec: Ch23Spec, data_csv: str | Path, out: str | Path,
     if base == "oracle":
         wall = cpu = 0.0
     loglik = float(loglik_hat(X, y, labels, spec.k))
+    if not np.isfinite(loglik) and status in SOLUTION_STATUSES:
+        status = "infeasible"   # an assignment the thesis excludes (some n_j < p + 1, SSR_j = 0)
     sizes = np.bincount(labels, minlength=spec.k)
     record = {
         "schema_version": 1,

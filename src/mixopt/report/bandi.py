@@ -17,10 +17,11 @@ import pandas as pd
 
 from mixopt.io import atomic_write_text
 from mixopt.report.published import load_published
-from mixopt.report.sources import cell_key, write_sources
+from mixopt.report.sources import cell_key, recipe, table_cell, write_sources
 from mixopt.report.table2 import METHOD_LABELS, group_by_cell, run_notes, select_record
 
 ARTIFACT = "flaherty_bandi_accuracy"
+CSV_FLOAT_FORMAT = "%.4f"   # numbers in the CSV (the audit compares them)
 METHOD_LABELS = {**METHOD_LABELS, "bandi": "Bandi et al. (KS-MIO)"}
 RECONSTRUCTION_NOTE = (
     "Bandi et al. (2019) is our reconstruction from the paper's published description (abstract): "
@@ -59,7 +60,10 @@ def build_bandi_table(records: Iterable[dict[str, Any]], datasets: list[str],
             cells[cell_key(ds, m)] = {"value": ours, "published": paper,
                                       "selected": rec["_path"],
                                       "records": sorted(r["_path"] for r in recs),
-                                      "rule": "accuracy (1 - z_mean_sup) of the reported record"}
+                                      "rule": "accuracy (1 - z_mean_sup) of the reported record",
+                                      "recipe": recipe("metrics.accuracy", "selected", scale=100),
+                                      "table_cell": table_cell({"dataset": ds, "method": m},
+                                                               "accuracy_pct")}
     return pd.DataFrame(rows), cells
 
 
@@ -93,7 +97,7 @@ def write_bandi_table(records: list[dict[str, Any]], datasets: list[str], method
     """CSV + Markdown + sources sidecar."""
     table, cells = build_bandi_table(records, datasets, methods)
     all_notes = [RECONSTRUCTION_NOTE, *(notes or []), *run_notes(records, datasets, methods)]
-    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(csv_path, table.to_csv(index=False, float_format=CSV_FLOAT_FORMAT))
     atomic_write_text(md_path, to_markdown(table, datasets, methods, profile, all_notes))
-    write_sources(csv_path, ARTIFACT, profile, cells)
+    write_sources(csv_path, ARTIFACT, profile, cells, float_format=CSV_FLOAT_FORMAT)
     return table

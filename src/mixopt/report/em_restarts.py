@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 
 from mixopt.io import atomic_path  # noqa: E402
 from mixopt.report.published import load_published  # noqa: E402
-from mixopt.report.sources import cell_key, write_sources  # noqa: E402
+from mixopt.report.sources import cell_key, recipe, write_sources  # noqa: E402
 
 OPT_ATOL = 1e-4  # a local optimum this close to the certified one counts as reaching it
 COLUMNS = ["case", "n", "sigma", "kind", "restart", "value", "count", "optimum", "published_em",
@@ -122,6 +122,7 @@ def write_em_restarts(records: list[dict[str, Any]], case_of: dict[str, str], pn
             cells[cell_key(case, method)] = {
                 "records": [rec["_path"]], "selected": rec["_path"], "value": rec["objective"],
                 "published": published.get(case, {}).get(key),
-                "rule": "best of the restarts" if method == "em_restarts" else "certified optimum"}
+                "rule": "best of the restarts" if method == "em_restarts" else "certified optimum",
+                "recipe": recipe("objective")}
     write_sources(png, "flaherty_em_restarts", profile, cells)
     return frame

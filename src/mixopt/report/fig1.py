@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mixopt.io import atomic_path  # noqa: E402
-from mixopt.report.sources import cell_key, write_sources  # noqa: E402
+from mixopt.report.sources import cell_key, recipe, write_sources  # noqa: E402
 
 STYLE = {"minlp": ("MINLP", "tab:blue", "o"), "miqp": ("MIQP", "tab:orange", "s"),
          "exact1d": ("exact1d (DP)", "tab:green", "^")}
@@ -151,7 +151,8 @@ def write_fig1a(records: list[dict[str, Any]], png: str | Path, csv: str | Path,
     write_csv(frame, csv)
     cells = {cell_key(f"n{n}", r["method"]): {"records": [r["_path"]], "selected": r["_path"],
                                               "value": r["objective"], "published": None,
-                                              "rule": "trace of the run"} for r in records}
+                                              "rule": "trace of the run",
+                                              "recipe": recipe("objective")} for r in records}
     write_sources(png, "flaherty_fig1a", profile, cells)
     return frame
 
@@ -164,6 +165,7 @@ def write_fig1b(records: list[dict[str, Any]], png: str | Path, csv: str | Path,
     write_csv(frame, csv)
     cells = {cell_key(f"n{subset_size(r)}", r["method"]): {
         "records": [r["_path"]], "selected": r["_path"], "value": r["wall_time_s"],
-        "published": None, "rule": "wall time of the run"} for r in records}
+        "published": None, "rule": "wall time of the run",
+        "recipe": recipe("wall_time_s")} for r in records}
     write_sources(png, "flaherty_fig1b", profile, cells)
     return frame

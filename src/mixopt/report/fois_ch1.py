@@ -27,7 +27,7 @@ import pandas as pd
 from mixopt.fois.settings import SimSetting
 from mixopt.io import atomic_write_text
 from mixopt.report.published import load_published
-from mixopt.report.sources import cell_key, write_sources
+from mixopt.report.sources import cell_key, recipe, table_cell, write_sources
 
 PUBLISHED = "fois_ch1"
 METHODS = ("random", "tclust", "bclust", "bclust_lik", "oracle")
@@ -35,6 +35,7 @@ METHOD_LABELS = {"random": "random", "tclust": "tclust", "bclust": "bclust",
                  "bclust_lik": "bclust (likelihood mode)", "oracle": "oracle"}
 VARY_LABELS = {"p": "p", "k": "k", "r2": "r^2", "bar_omega": "BarOmega"}
 THESIS_N = 100
+CSV_FLOAT_FORMAT = "%.6g"   # numbers in the CSV (the audit compares them)
 COMMON_NOTES = [
     "Obj is the thesis' objective of each method's labels (bclustEvalObjective: 1/2 non-squared "
     "Euclidean norm, log(2 pi) per point; lower is better); it is what every thesis row reports.",
@@ -123,7 +124,13 @@ def scenario_rows(records: Iterable[dict[str, Any]], base: dict[str, Any], vary:
                           "time_mean_s": _finite(tm)},
                 "published": pub or None,
                 "records": [recs[s]["_path"] for s in seeds],
-                "rule": "mean (sd, ddof 1) over the records (one per simulated data set)"}
+                "rule": "mean (sd, ddof 1) over the records (one per simulated data set)",
+                "recipe": {"obj_mean": recipe("objective", "mean"),
+                           "ari_mean": recipe("metrics.ari", "mean"),
+                           "time_mean_s": (recipe(None, "null") if method == "oracle"
+                                           else recipe("wall_time_s", "mean"))},
+                "table_cell": table_cell({"setting": setting.name, "method": method},
+                                         {k: k for k in ("obj_mean", "ari_mean", "time_mean_s")})}
     return pd.DataFrame(rows), cells
 
 
@@ -204,9 +211,9 @@ def write_scenario_table(records: list[dict[str, Any]], base: dict[str, Any], va
     df, cells = scenario_rows(records, base, vary, values, table)
     number = table[5:].replace("_", ".")
     title = f"Fois thesis, Table {number}: scenario varying {VARY_LABELS[vary]}"
-    atomic_write_text(csv_path, df.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(csv_path, df.to_csv(index=False, float_format=CSV_FLOAT_FORMAT))
     atomic_write_text(md_path, scenario_markdown(df, title, vary, profile, scenario_notes(df)))
-    write_sources(csv_path, f"fois_{table}", profile, cells)
+    write_sources(csv_path, f"fois_{table}", profile, cells, float_format=CSV_FLOAT_FORMAT)
     return df
 
 
@@ -255,7 +262,12 @@ def table1_5_rows(records: Iterable[dict[str, Any]], datasets: list[str],
             cells[cell_key(ds, method)] = {"value": {"obj": obj, "ari": ari},
                                            "published": pub or None,
                                            "records": [rec["_path"]],
-                                           "rule": "the single run (seed 42, as rng(42))"}
+                                           "rule": "the single run (seed 42, as rng(42))",
+                                           "recipe": {"obj": recipe("objective"),
+                                                      "ari": recipe("metrics.ari")},
+                                           "table_cell": table_cell(
+                                               {"dataset": ds, "method": method},
+                                               {"obj": "obj", "ari": "ari"})}
     return pd.DataFrame(rows), cells
 
 
@@ -304,7 +316,7 @@ def write_table1_5(records: list[dict[str, Any]], datasets: list[str],
                    profile: str) -> pd.DataFrame:
     """``tables/fois_table1_5.{csv,md}`` and the sources sidecar."""
     df, cells = table1_5_rows(records, datasets, meta)
-    atomic_write_text(csv_path, df.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(csv_path, df.to_csv(index=False, float_format=CSV_FLOAT_FORMAT))
     atomic_write_text(md_path, table1_5_markdown(df, profile, table1_5_notes(df)))
-    write_sources(csv_path, "fois_table1_5", profile, cells)
+    write_sources(csv_path, "fois_table1_5", profile, cells, float_format=CSV_FLOAT_FORMAT)
     return df

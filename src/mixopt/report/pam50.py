@@ -25,9 +25,10 @@ from scipy.optimize import linear_sum_assignment
 from mixopt.data.pam50 import SUBTYPES
 from mixopt.io import atomic_path, atomic_write_text
 from mixopt.report.published import load_published
-from mixopt.report.sources import cell_key, write_sources
+from mixopt.report.sources import cell_key, recipe, table_cell, write_sources
 
 ARTIFACT = "flaherty_pam50"
+CSV_FLOAT_FORMAT = "%.10g"   # numbers in the CSV (the audit compares them)
 RUN_LABELS = {"pam": "PAM", "minlp": "MINLP", "miqp": "MIQP", "exact": "exact (SDP B&B)",
               "miqp_nolabels": "MIQP without the 139 labels"}
 
@@ -67,10 +68,13 @@ def subtype_calls(records: dict[str, dict[str, Any]], truth: NDArray[np.int64]
 
 
 def _sources(records: dict[str, dict[str, Any]], keys: list[str], value: Any, paper: Any,
-             rule: str) -> dict[str, Any]:
+             rule: str, where: dict[str, Any], how: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    """Sidecar entry of one cell (``where``: its table cell; ``how``: its recipe, if any)."""
     paths = [records[k]["_path"] for k in keys if k in records]
     return {"value": value, "published": paper, "records": paths,
-            "selected": paths[0] if paths else None, "rule": rule}
+            "selected": paths[0] if paths else None, "rule": rule, "table_cell": where,
+            **({"recipe": how} if how is not None else {})}
 
 
 # ----------------------------------------------------------------------------- agreement
@@ -92,7 +96,9 @@ def agreement_table(records: dict[str, dict[str, Any]], truth: NDArray[np.int64]
         pub = paper.get(measure, {}).get(comparison)
         rows.append({"measure": measure, "comparison": comparison, "n": n, "agree": agree,
                      "value": value, "paper": pub})
-        cells[cell_key(measure, comparison)] = _sources(records, keys, value, pub, rule)
+        cells[cell_key(measure, comparison)] = _sources(
+            records, keys, value, pub, rule,
+            table_cell({"measure": measure, "comparison": comparison}, "value"))
 
     for key in ("pam", "minlp", "miqp", "miqp_nolabels"):
         if key in records:
@@ -156,7 +162,8 @@ def gap_table(records: dict[str, dict[str, Any]]) -> tuple[pd.DataFrame, dict[st
                      "model_objective": model_obj, "model_gap": model_gap,
                      "paper_gap": paper.get(key)})
         cells[cell_key(key, "gap")] = _sources(records, [key], rec["gap"], paper.get(key),
-                                               "(objective - lower bound) / |objective|")
+                                               "(objective - lower bound) / |objective|",
+                                               table_cell({"run": key}, "gap"), recipe("gap"))
     return pd.DataFrame(rows), cells
 
 
@@ -200,10 +207,10 @@ def table3(records: dict[str, dict[str, Any]], truth: NDArray[np.int64],
              "minlp": "" if minlp is None else SUBTYPES[minlp[i]],
              "pam_correlation": float(corr[i, pam[i]]) if corr.size else None}
         rows.append(r)
-        cells[cell_key(f"sample{r['sample']}", "pam")] = _sources(
-            records, ["pam"], r["pam"], None, f"PAM call of data row {r['row']}")
-        cells[cell_key(f"sample{r['sample']}", "miqp")] = _sources(
-            records, ["miqp"], r["miqp"], None, f"MIQP assignment of data row {r['row']}")
+        for run, rule in (("pam", "PAM call"), ("miqp", "MIQP assignment")):
+            cells[cell_key(f"sample{r['sample']}", run)] = _sources(
+                records, [run], r[run], None, f"{rule} of data row {r['row']}",
+                table_cell({"sample": r["sample"]}, run))
     return pd.DataFrame(rows), cells
 
 
@@ -275,6 +282,6 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path, 
                 artifact: str, profile: str, cells: dict[str, dict[str, Any]]) -> None:
     """CSV, Markdown and sources sidecar of one table."""
     with atomic_path(csv_path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.10g")
+        table.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT)
     atomic_write_text(md_path, markdown)
-    write_sources(csv_path, artifact, profile, cells)
+    write_sources(csv_path, artifact, profile, cells, float_format=CSV_FLOAT_FORMAT)

@@ -18,10 +18,11 @@ import pandas as pd
 
 from mixopt.io import atomic_path, atomic_write_text
 from mixopt.report.published import load_published
-from mixopt.report.sources import cell_key, write_sources
+from mixopt.report.sources import cell_key, recipe, table_cell, write_sources
 
 ARTIFACT = "flaherty_table2"
 NOT_RUN = "not yet run"
+CSV_FLOAT_FORMAT = "%.10g"   # numbers in the CSV (the audit compares them)
 NOT_APPLICABLE = "n/a"
 METRICS: dict[str, tuple[str, int]] = {  # key -> (label in the paper, decimals printed there)
     "neg_log_map": ("-log MAP", 2),
@@ -32,6 +33,11 @@ METRICS: dict[str, tuple[str, int]] = {  # key -> (label in the paper, decimals 
 }
 METHOD_LABELS = {"em": "EM", "slsqp": "SLSQP", "sa": "SA", "minlp": "MINLP", "miqp": "MIQP",
                  "exact1d": "exact1d", "exact": "exact"}
+
+
+def metric_field(metric: str) -> str:
+    """The record field a Table 2 metric reads (dotted for ``metrics``)."""
+    return {"neg_log_map": "objective", "lbd": "lower_bound"}.get(metric, f"metrics.{metric}")
 
 
 def metric_value(record: dict[str, Any], metric: str) -> float | None:
@@ -115,6 +121,8 @@ def build_table2(
                     "selected": chosen["_path"],
                     "records": sorted(r["_path"] for r in recs),
                     "rule": "lowest objective over seeds, then lowest seed",
+                    "recipe": recipe(metric_field(metric), "selected"),
+                    "table_cell": table_cell({"dataset": ds, "metric": metric}, m),
                 }
             rows.append(row)
     columns = ["dataset", "metric"] + [c for m in methods for c in (m, f"{m}_paper")]
@@ -191,10 +199,10 @@ def write_table2(
     records = list(records)
     table, cells = build_table2(records, datasets, methods, only_on)
     with atomic_path(csv_path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.10g")
+        table.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT)
     all_notes = (notes or []) + run_notes(records, datasets, methods)
     atomic_write_text(md_path, to_markdown(table, methods, profile, all_notes))
     if tex_path is not None:
         atomic_write_text(tex_path, to_latex(table, methods, profile))
-    write_sources(csv_path, ARTIFACT, profile, cells)
+    write_sources(csv_path, ARTIFACT, profile, cells, float_format=CSV_FLOAT_FORMAT)
     return table
