@@ -22,12 +22,13 @@ import numpy as np
 
 from mixopt.data.preprocess import build_dataset, raw_keys_for
 from mixopt.data.sources import load_registry
-from mixopt.fois.settings import SimSetting
-from mixopt.fois.simulate_data import simulate_setting
-from mixopt.methods.baselines import adjusted_rand_index, random_labels
-from mixopt.methods.bclust import fit_bclust
-from mixopt.methods.tclust import fit_tclust
+from mixopt.methods.baselines import random_labels
+from mixopt.methods.robust.bclust import fit_bclust
+from mixopt.methods.robust.tclust import fit_tclust
+from mixopt.metrics import adjusted_rand_index
 from mixopt.report.published import load_published
+from mixopt.simulate.fois_ch1_data import simulate_setting
+from mixopt.studies.fois_settings import SimSetting
 
 REAL = ["fois_wine", "fois_seeds", "fois_iris", "fois_algerian_bejaia", "fois_algerian_sidi",
         "fois_star"]

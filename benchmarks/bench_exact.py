@@ -19,9 +19,9 @@ from pathlib import Path
 
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import read_dataset
-from mixopt.methods.exact import fit_exact
-from mixopt.pam50 import with_known_labels
+from mixopt.methods.map.exact.exact import fit_exact
 from mixopt.problem import MAPProblem, class_precision
+from mixopt.studies.flaherty_pam50 import with_known_labels
 
 # data set: (K, precision rule, constraints, the paper's 12-hour relative gap)
 CASES = {

@@ -15,8 +15,8 @@ import numpy as np
 
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import read_dataset
-from mixopt.methods.exact1d import fit_exact1d
-from mixopt.methods.minlp import fit_minlp
+from mixopt.methods.map.exact.exact1d import fit_exact1d
+from mixopt.methods.map.minlp import fit_minlp
 from mixopt.problem import MAPProblem
 
 

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from mixopt.methods.pclustreg import (
+from mixopt.methods.regression.pclustreg import (
     HAVE_NUMBA,
     _cem_pass,
     _fit_clusters,
@@ -114,7 +114,7 @@ def bench_equal_time(X: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int,
                      sigma_min: float, node_limit: int, seed: int) -> None:
     """pclustreg (both variants) with ``node_limit`` against tclustreg given the same wall time:
     tclustreg's nsamp is doubled until one run takes at least pclustreg's time."""
-    from mixopt.methods.tclustreg import fit_tclustreg
+    from mixopt.methods.regression.tclustreg import fit_tclustreg
 
     print(f"5. equal wall time (oracle log L^ {loglik_hat(X, y, labels, k):.2f})")
     for variant in ("chi2", "F"):

@@ -23,7 +23,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mixopt.methods.tclustreg import _run_starts, draw_starts, fit_tclustreg
+from mixopt.methods.regression.tclustreg import _run_starts, draw_starts, fit_tclustreg
 from mixopt.simulate.mixsim import mixsimreg
 from mixopt.simulate.sample import simdatasetreg
 

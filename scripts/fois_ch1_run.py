@@ -1,7 +1,7 @@
 """Snakemake script: one thesis Chapter 1 method on one data set -> one run record."""
 
-from mixopt.fois.ch1_job import Ch1Spec, run_ch1_job
 from mixopt.smk import config_hash, job_log
+from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_job
 
 with job_log(snakemake.log[0]):
     spec = Ch1Spec(**snakemake.params.spec)

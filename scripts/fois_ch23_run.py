@@ -1,7 +1,7 @@
 """Snakemake script: one thesis Chapter 2-3 method on one data set -> one run record."""
 
-from mixopt.fois.ch23_job import Ch23Spec, run_ch23_job
 from mixopt.smk import config_hash, job_log
+from mixopt.studies.fois_ch23 import Ch23Spec, run_ch23_job
 
 with job_log(snakemake.log[0]):
     spec = Ch23Spec(**snakemake.params.spec)

@@ -1,6 +1,6 @@
 """Snakemake script: one simulated data set of a thesis Chapter 1 setting (MixSim + simdataset)."""
 
-from mixopt.fois.simulate_data import write_simulated
+from mixopt.simulate.fois_ch1_data import write_simulated
 from mixopt.smk import job_log
 
 with job_log(snakemake.log[0]):

@@ -1,6 +1,6 @@
 """Snakemake script: one simulated clusterwise-regression data set (MixSimreg + simdatasetreg)."""
 
-from mixopt.fois.simulate_reg import write_simulated_reg
+from mixopt.simulate.fois_ch23_data import write_simulated_reg
 from mixopt.smk import job_log
 
 with job_log(snakemake.log[0]):

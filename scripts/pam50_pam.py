@@ -1,8 +1,8 @@
 """Snakemake script: the PAM50 centroid predictor on the UNC matrix -> one run record."""
 
-from mixopt.pam50 import run_pam
 from mixopt.runner import JobSpec
 from mixopt.smk import config_hash, job_log
+from mixopt.studies.flaherty_pam50 import run_pam
 
 with job_log(snakemake.log[0]):
     spec = JobSpec(**snakemake.params.spec)

@@ -1,8 +1,8 @@
 """Snakemake script: one MINLP/MIQP run of the PAM50 study (known subtypes fixed or not)."""
 
-from mixopt.pam50 import run_map_job
 from mixopt.runner import JobSpec
 from mixopt.smk import config_hash, job_log
+from mixopt.studies.flaherty_pam50 import run_map_job
 
 with job_log(snakemake.log[0]):
     spec = JobSpec(**snakemake.params.spec)

@@ -13,7 +13,7 @@ from mixopt.cli import main
 from mixopt.data.dataset import Dataset
 from mixopt.records import read_record
 from mixopt.report.bandi import write_bandi_table
-from mixopt.report.pam50 import agreement_table, gap_table, table3, write_table
+from mixopt.report.flaherty_pam50 import agreement_table, gap_table, table3, write_table
 from mixopt.report.table2 import write_table2
 from mixopt.runner import JobSpec, run_on_dataset
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import kstest, norm
 
-from mixopt.methods.bandi import fit_bandi, nearest_psd
-from mixopt.methods.bandi_mio import (
+from mixopt.methods.map.bandi import fit_bandi, nearest_psd
+from mixopt.methods.map.bandi_mio import (
     fit_ks_mio,
     fit_ks_weights,
     ks_discrepancy,

@@ -12,15 +12,15 @@ from scipy.stats import multivariate_normal
 
 from mixopt.data.preprocess import build_dataset, raw_keys_for
 from mixopt.data.sources import load_registry
-from mixopt.methods.baselines import adjusted_rand_index, random_labels
-from mixopt.methods.bclust import (
+from mixopt.methods.baselines import random_labels
+from mixopt.methods.robust.bclust import (
     ClusterCache,
     best_relabelling,
     contributions,
     fit_bclust,
     top_sets,
 )
-from mixopt.methods.bclust_objective import (
+from mixopt.methods.robust.bclust_objective import (
     BclustSolverError,
     bclust_objective,
     clip_eigenvalues,
@@ -29,7 +29,8 @@ from mixopt.methods.bclust_objective import (
     fit_cluster_likelihood,
     installed_conic_solvers,
 )
-from mixopt.methods.tclust import fit_tclust
+from mixopt.methods.robust.tclust import fit_tclust
+from mixopt.metrics import adjusted_rand_index
 from mixopt.report.fois_ch1 import _matches_printed
 from mixopt.report.published import load_published
 

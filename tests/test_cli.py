@@ -214,13 +214,13 @@ def test_bclust_refuses_bad_arguments_up_front(points2d, tmp_path, capsys, args,
 
 def test_bclust_run_that_fails_exits_non_zero(points2d, tmp_path, capsys, monkeypatch):
     """A run whose record has status error (here: the conic solver fails) exits 1."""
-    import mixopt.fois.ch1_job
-    from mixopt.methods.bclust_objective import BclustSolverError
+    import mixopt.studies.fois_ch1
+    from mixopt.methods.robust.bclust_objective import BclustSolverError
 
     def failing(*args, **kwargs):
         raise BclustSolverError("CLARABEL failed on a cluster problem")
 
-    monkeypatch.setattr(mixopt.fois.ch1_job, "fit_bclust", failing)
+    monkeypatch.setattr(mixopt.studies.fois_ch1, "fit_bclust", failing)
     start = tmp_path / "start.txt"
     start.write_text("\n".join(["0"] * 25 + ["1"] * 25) + "\n")
     out = tmp_path / "b.json"

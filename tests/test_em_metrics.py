@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mixopt.methods import get_method
-from mixopt.methods.em import fit_em
+from mixopt.methods.map.em import fit_em
 from mixopt.metrics import match_components, table2_metrics
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem

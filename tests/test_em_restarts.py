@@ -10,8 +10,8 @@ from scipy.special import logsumexp
 
 from mixopt.constraints import Constraints
 from mixopt.data import build_dataset, load_registry, raw_keys_for
-from mixopt.methods.em_restarts import batched_em, fit_em_restarts, random_starts
-from mixopt.methods.exact1d import fit_exact1d
+from mixopt.methods.map.em_restarts import batched_em, fit_em_restarts, random_starts
+from mixopt.methods.map.exact.exact1d import fit_exact1d
 from mixopt.problem import MAPProblem
 from mixopt.runner import class_subset
 

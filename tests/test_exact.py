@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
-from mixopt.methods.exact import fit_exact
-from mixopt.methods.exact_bnb import BnBProblem, BranchAndBound, Node, set_partitions
-from mixopt.methods.exact_entropy import (
+from mixopt.methods.map.exact.bnb import BnBProblem, BranchAndBound, Node, set_partitions
+from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
     cluster_hull,
     hull_value,
     point_chord,
     size_vertices,
 )
-from mixopt.methods.exact_sdp import NodeModel, Refinement, WarmStart, sdp_bound
+from mixopt.methods.map.exact.exact import fit_exact
+from mixopt.methods.map.exact.sdp import NodeModel, Refinement, WarmStart, sdp_bound
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
 
@@ -328,7 +328,7 @@ def test_side_constraints_are_honoured(spec):
 def scip_instance():
     """A small subset and SCIP's proven optimum of its MINLP (Problem (4))."""
     pytest.importorskip("pyscipopt")
-    from mixopt.methods.minlp import fit_minlp
+    from mixopt.methods.map.minlp import fit_minlp
 
     problem = instance(12, 2, 2, seed=11, sep=3.0)
     scip = fit_minlp(problem, constraints=Constraints.paper_defaults(), backend="scip",

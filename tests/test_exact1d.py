@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixopt.constraints import Constraints
-from mixopt.methods.exact1d import fit_exact1d
-from mixopt.methods.minlp import fit_minlp
+from mixopt.methods.map.exact.exact1d import fit_exact1d
+from mixopt.methods.map.minlp import fit_minlp
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
 

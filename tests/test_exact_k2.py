@@ -1,4 +1,4 @@
-"""K = 2 branch-and-bound over mean-difference directions (``mixopt.methods.exact_k2``): its
+"""K = 2 branch-and-bound over mean-difference directions (``mixopt.methods.map.exact.k2``): its
 certified optimum equals brute force, its bounds are valid when stopped early."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from mixopt.methods.exact_k2 import DirectionSearch
+from mixopt.methods.map.exact.k2 import DirectionSearch
 
 
 def data(n: int, d: int, seed: int, ties: bool = False) -> np.ndarray:

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from mixopt.data.dataset import read_dataset
-from mixopt.fois.ch1_job import Ch1Spec, run_ch1_job
-from mixopt.fois.settings import SimSetting, all_settings, scenario_settings
-from mixopt.fois.simulate_data import write_simulated
-from mixopt.methods.bclust_objective import bclust_objective
+from mixopt.methods.robust.bclust_objective import bclust_objective
 from mixopt.records import read_record
 from mixopt.report.fois_ch1 import scenario_rows, write_scenario_table, write_table1_5
 from mixopt.report.fois_scenarios import plot_scenario
 from mixopt.report.published import load_published
+from mixopt.simulate.fois_ch1_data import write_simulated
+from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_job
+from mixopt.studies.fois_settings import SimSetting, all_settings, scenario_settings
 
 SETTING = "k2_p2_r2-10_omega0.01"
 
@@ -196,7 +196,7 @@ def test_workflow_builds_chapter1_artifacts(tmp_path: Path, project_root: Path,
 def test_labels_with_an_infeasible_obj_are_recorded_as_infeasible(tmp_path, monkeypatch) -> None:
     """A method whose labels leave a cluster with < 2 points has no Obj: the record says
     'infeasible' instead of reporting a solution (status local) with a null objective."""
-    import mixopt.fois.ch1_job as job
+    import mixopt.studies.fois_ch1 as job
 
     csv = tmp_path / "d.csv"
     ds = write_simulated(SETTING, 30, 3, csv)

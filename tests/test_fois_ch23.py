@@ -10,18 +10,18 @@ import pandas as pd
 import pytest
 
 from mixopt.data.dataset import read_dataset
-from mixopt.fois.ch23_job import (
+from mixopt.methods.regression.tclustreg import loglik_hat
+from mixopt.records import read_record
+from mixopt.report.fois_ch23 import write_figure
+from mixopt.simulate.fois_ch23_data import regression_arrays, write_simulated_reg
+from mixopt.studies.fois_ch23 import (
     Ch23Spec,
     parse_method_id,
     resolved_options,
     run_ch23_job,
     true_sigma_min,
 )
-from mixopt.fois.settings import RegSetting
-from mixopt.fois.simulate_reg import regression_arrays, write_simulated_reg
-from mixopt.methods.tclustreg import loglik_hat
-from mixopt.records import read_record
-from mixopt.report.fois_ch23 import write_figure
+from mixopt.studies.fois_settings import RegSetting
 
 SETTING = "reg_k2_p2_n80_omega0.05"
 

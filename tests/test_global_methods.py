@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
-from mixopt.methods.minlp import fit_minlp
-from mixopt.methods.miqp import fit_miqp
+from mixopt.methods.map.minlp import fit_minlp
+from mixopt.methods.map.miqp import fit_miqp
+from mixopt.methods.map.solvers import SolverUnavailableError, check_backend
 from mixopt.objectives import map_objective, profile_parameters, profiled_objective
 from mixopt.problem import MAPProblem
-from mixopt.solvers import SolverUnavailableError, check_backend
 
 SCIP = {"backend": "scip", "time_limit_s": 120.0}
 
@@ -171,7 +171,7 @@ def test_gurobi_backend_matches_brute_force_when_available(fit):
 @pytest.mark.parametrize("fit", [fit_minlp, fit_miqp])
 def test_em_warm_start_gives_an_incumbent_no_worse_than_em(fit):
     """A 1-second run cannot do worse than EM's assignment when it starts from it."""
-    from mixopt.methods.em import fit_em
+    from mixopt.methods.map.em import fit_em
 
     rng = np.random.default_rng(7)
     y = np.vstack([rng.normal(c, 0.6, size=(25, 2)) for c in (-2.0, 0.0, 2.0)])
@@ -191,7 +191,7 @@ def test_em_warm_start_gives_an_incumbent_no_worse_than_em(fit):
 @pytest.mark.parametrize("fit", [fit_minlp, fit_miqp])
 def test_warm_start_stays_the_incumbent_when_the_solver_stops_first(fit):
     """A time limit hit before SCIP takes up the warm start still reports EM's assignment."""
-    from mixopt.methods.em import fit_em
+    from mixopt.methods.map.em import fit_em
 
     rng = np.random.default_rng(3)
     y = np.vstack([rng.normal(c, 0.6, size=(40, 2)) for c in (-2.0, 0.0, 2.0)])
@@ -237,7 +237,7 @@ def test_a_crashing_solver_loses_nothing(monkeypatch):
     import faulthandler
     import os
 
-    from mixopt import solvers
+    from mixopt.methods.map import solvers
 
     def abort_after_one_trace_row(*args, on_trace=None, **kwargs):
         on_trace((0.5, 1e6, -7.0))

@@ -6,10 +6,10 @@ import scipy
 from scipy.optimize import check_grad
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError, SetConstraint
-from mixopt.methods.init import kmeans_start
-from mixopt.methods.local_common import RelaxedProblem
-from mixopt.methods.sa import fit_sa
-from mixopt.methods.slsqp import fit_slsqp
+from mixopt.methods.map.kmeans_start import kmeans_start
+from mixopt.methods.map.relaxed import RelaxedProblem
+from mixopt.methods.map.sa import fit_sa
+from mixopt.methods.map.slsqp import fit_slsqp
 from mixopt.metrics import table2_metrics
 from mixopt.objectives import map_objective, one_hot, profiled_objective
 from mixopt.problem import MAPProblem

@@ -11,7 +11,7 @@ import pytest
 
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import write_dataset
-from mixopt.data.pam50 import (
+from mixopt.data.pam50_matrix import (
     SUBTYPES,
     procrustes_fit,
     read_centroids,
@@ -22,10 +22,9 @@ from mixopt.data.pam50 import (
 from mixopt.data.preprocess import build_dataset, raw_keys_for
 from mixopt.data.sources import load_registry
 from mixopt.methods.pam_centroid import align_genes, centroid_correlations, pam_predict
-from mixopt.pam50 import run_map_job, run_pam, with_known_labels
 from mixopt.problem import class_precision
 from mixopt.records import read_record
-from mixopt.report.pam50 import (
+from mixopt.report.flaherty_pam50 import (
     agreement_table,
     constraint_violations,
     gap_table,
@@ -33,6 +32,7 @@ from mixopt.report.pam50 import (
     table3,
 )
 from mixopt.runner import JobSpec
+from mixopt.studies.flaherty_pam50 import run_map_job, run_pam, with_known_labels
 
 PRECISION = {"rule": "mean_class_precision", "ddof": 1}
 

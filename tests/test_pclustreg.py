@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mixopt.methods.pclustreg import (
+from mixopt.methods.regression.pclustreg import (
     NodeRecord,
     _cem_pass,
     _fit_clusters,
@@ -21,7 +21,7 @@ from mixopt.methods.pclustreg import (
     pclustreg,
     top_up,
 )
-from mixopt.methods.pclustreg_bounds import (
+from mixopt.methods.regression.pclustreg_bounds import (
     QuantileTables,
     f_tilde,
     g_values,

@@ -61,7 +61,7 @@ def test_progress_is_silent_when_info_is_off(caplog) -> None:
 
 
 def test_pclustreg_logs_nodes_queue_incumbent_and_bound(lines) -> None:
-    from mixopt.methods.pclustreg import pclustreg
+    from mixopt.methods.regression.pclustreg import pclustreg
 
     rng = np.random.default_rng(0)
     x = rng.uniform(0.0, 5.0, 40)
@@ -83,7 +83,7 @@ def test_pclustreg_logs_nodes_queue_incumbent_and_bound(lines) -> None:
 
 
 def test_bclust_logs_iterations_and_incumbent(lines) -> None:
-    from mixopt.methods.bclust import fit_bclust
+    from mixopt.methods.robust.bclust import fit_bclust
 
     rng = np.random.default_rng(3)
     X = np.vstack([rng.normal(c * 2.0, 1.0, (20, 2)) for c in range(3)])
@@ -97,7 +97,7 @@ def test_bclust_logs_iterations_and_incumbent(lines) -> None:
 
 
 def test_em_restarts_logs_restarts_and_best_value(lines) -> None:
-    from mixopt.methods.em_restarts import fit_em_restarts
+    from mixopt.methods.map.em_restarts import fit_em_restarts
 
     rng = np.random.default_rng(0)
     y = np.concatenate([rng.normal(0.0, 1.0, (30, 1)), rng.normal(3.0, 1.0, (30, 1))])
@@ -109,9 +109,9 @@ def test_em_restarts_logs_restarts_and_best_value(lines) -> None:
 
 
 def test_tclust_tclustreg_and_sa_log_their_best_value(lines) -> None:
-    from mixopt.methods.sa import fit_sa
-    from mixopt.methods.tclust import fit_tclust
-    from mixopt.methods.tclustreg import fit_tclustreg
+    from mixopt.methods.map.sa import fit_sa
+    from mixopt.methods.regression.tclustreg import fit_tclustreg
+    from mixopt.methods.robust.tclust import fit_tclust
 
     rng = np.random.default_rng(1)
     X = np.vstack([rng.normal(c * 3.0, 1.0, (15, 2)) for c in range(2)])
@@ -133,7 +133,7 @@ def test_tclust_tclustreg_and_sa_log_their_best_value(lines) -> None:
 
 
 def test_bandi_logs_each_ks_milp(lines) -> None:
-    from mixopt.methods.bandi import fit_bandi
+    from mixopt.methods.map.bandi import fit_bandi
 
     rng = np.random.default_rng(2)
     y = np.concatenate([rng.normal(0.0, 1.0, (25, 2)), rng.normal(4.0, 1.0, (25, 2))])
@@ -148,7 +148,7 @@ def test_bandi_logs_each_ks_milp(lines) -> None:
 
 
 def test_global_method_logs_solver_incumbent_bound_and_gap(lines) -> None:
-    from mixopt.methods.minlp import fit_minlp
+    from mixopt.methods.map.minlp import fit_minlp
 
     rng = np.random.default_rng(0)
     y = np.concatenate([rng.normal(0.0, 1.0, (4, 1)), rng.normal(3.0, 1.0, (4, 1))])
@@ -184,7 +184,7 @@ def test_job_log_captures_c_level_output_and_restores_descriptors(tmp_path, capf
 
 
 def test_job_log_holds_scip_output_and_progress(tmp_path, capfd) -> None:
-    from mixopt.methods.minlp import fit_minlp
+    from mixopt.methods.map.minlp import fit_minlp
 
     rng = np.random.default_rng(0)
     y = np.concatenate([rng.normal(0.0, 1.0, (4, 1)), rng.normal(3.0, 1.0, (4, 1))])
@@ -205,7 +205,7 @@ def test_scip_log_reaches_the_job_log_while_scip_runs(tmp_path) -> None:
     import threading
     import time
 
-    from mixopt.methods.minlp import fit_minlp
+    from mixopt.methods.map.minlp import fit_minlp
 
     rng = np.random.default_rng(5)
     y = np.vstack([rng.normal(c, 1.0, (12, 3)) for c in range(3)])

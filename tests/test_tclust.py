@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from mixopt.methods.baselines import adjusted_rand_index, fit_oracle, fit_random, random_labels
-from mixopt.methods.tclust import (
+from mixopt.methods.baselines import fit_oracle, fit_random, random_labels
+from mixopt.methods.robust.tclust import (
     _start,
     concentration_steps,
     fit_tclust,
     restrict,
     tclust_objective,
 )
+from mixopt.metrics import adjusted_rand_index
 from mixopt.simulate import GPCM, mixsim, restr_sigma_gpcm, simdataset
 
 MODES = ("gpcm", "eigen")

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from mixopt.methods.baselines import adjusted_rand_index
-from mixopt.methods.tclustreg import (
+from mixopt.methods.regression.tclustreg import (
     _run_starts,
     draw_starts,
     fit_tclustreg,
     loglik_hat,
     prepare_design,
 )
+from mixopt.metrics import adjusted_rand_index
 from mixopt.simulate.mixsim import mixsimreg
 from mixopt.simulate.sample import simdatasetreg
 

@@ -142,8 +142,8 @@ def _read_start_labels(path: str, n: int, k: int) -> np.ndarray:
 
 def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.data.dataset import Dataset, read_points_csv
-    from mixopt.fois.ch1_job import Ch1Spec, run_ch1_on_dataset
-    from mixopt.methods.tclust import fit_tclust
+    from mixopt.methods.robust.tclust import fit_tclust
+    from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_on_dataset
 
     _check_bclust_args(args)
     x, labels, features, label_names = read_points_csv(args.data)
@@ -299,8 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mixopt`` command."""
-    from mixopt.methods.bclust_objective import BclustSolverError
-    from mixopt.solvers import SolverUnavailableError
+    from mixopt.methods.map.solvers import SolverUnavailableError
+    from mixopt.methods.robust.bclust_objective import BclustSolverError
 
     args = build_parser().parse_args(argv)
     try:

@@ -60,3 +60,28 @@ def table2_metrics(
         "accuracy": 1.0 - z_err,
         "ari": float(adjusted_rand_score(truth[known], lab[known])),
     }
+
+
+def adjusted_rand_index(a: ArrayLike, b: ArrayLike) -> float:
+    """Adjusted Rand index as FSDA RandIndexFS (tclust.md 7): Hubert-Arabie, 0 when T = E.
+
+    Equals scikit-learn's ``adjusted_rand_score`` except in that degenerate case (sklearn: 1).
+    """
+    x = np.asarray(a).ravel()
+    y = np.asarray(b).ravel()
+    if x.shape != y.shape:
+        raise ValueError("labelings must have the same length")
+    n = x.size
+    if n < 2:
+        raise ValueError("need at least 2 points")
+    _, ia = np.unique(x, return_inverse=True)
+    _, ib = np.unique(y, return_inverse=True)
+    tab = np.zeros((ia.max() + 1, ib.max() + 1))
+    np.add.at(tab, (ia, ib), 1.0)
+    t = n * (n - 1) / 2.0
+    sr = float(np.sum(tab.sum(1) ** 2))
+    sc = float(np.sum(tab.sum(0) ** 2))
+    t2 = float(np.sum(tab**2))
+    agree = t + t2 - (sr + sc) / 2.0
+    expect = (n * (n**2 + 1) - (n + 1) * sr - (n + 1) * sc + 2.0 * sr * sc / n) / (2.0 * (n - 1))
+    return 0.0 if t == expect else float((agree - expect) / (t - expect))

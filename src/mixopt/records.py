@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 VOLATILE_FIELDS = ("wall_time_s", "cpu_time_s", "trace")
 VOLATILE_PROVENANCE = ("host", "start_time", "end_time", "command", "platform")
 # Clock readings that methods keep in ``extra`` (seconds, not results): the thesis Chapter 1 jobs
-# time the evaluation of Obj after the method (``mixopt.fois.ch1_job``).
+# time the evaluation of Obj after the method (``mixopt.studies.fois_ch1``).
 VOLATILE_EXTRA = ("evaluation_time_s", "seconds")   # clock readings, at any depth of extra
 # Statuses that report a solution: its objective must be a finite number (``time_limit`` only when
 # the run returned an assignment; without one no incumbent was found).

@@ -1,7 +1,9 @@
+include: "fois_ch1_common.smk"
+
+
 # Fois thesis, Chapter 1: bclust vs tclust, random and oracle. Simulated data sets (MixSim), one
 # record per (data set, method, seed), Tables 1.1-1.5 and one figure per simulation scenario.
 
-include: "fois_common.smk"
 
 
 rule fois_simulate:

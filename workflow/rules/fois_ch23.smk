@@ -1,7 +1,9 @@
+include: "fois_ch23_common.smk"
+
+
 # Fois thesis, Chapters 2-3: pclustreg (chi-square and F bounds) vs tclustreg and the oracle on
 # MixSimreg data and the girdles data; Figs. 2.1-2.2 and 3.1-3.13 with their numbers as CSV.
 
-include: "fois_ch23_common.smk"
 
 
 rule fois_simulate_reg:

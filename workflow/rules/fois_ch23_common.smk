@@ -1,6 +1,6 @@
-# Settings and figure definitions of the Fois thesis Chapters 2-3 study; used by fois_ch23.smk.
+# Fois thesis Chapters 2-3 study: settings and figure definitions; used by fois_ch23.smk.
 
-from mixopt.fois.settings import RegSetting
+from mixopt.studies.fois_settings import RegSetting
 
 CH23 = config["studies"]["fois_ch23"]
 CH23_P = P["fois_ch23"]

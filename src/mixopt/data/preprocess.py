@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mixopt.data import pam50
+from mixopt.data import pam50_matrix as pam50
 from mixopt.data.dataset import Dataset
 from mixopt.data.sources import load_registry, verify
 

@@ -181,15 +181,15 @@ def map_method(name: str, constraints: tuple[str, ...], proportions: tuple[str, 
 
 # name -> "module:function"; imported lazily so that optional solver stacks load on demand.
 METHODS: dict[str, str] = {
-    "em": "mixopt.methods.em:fit_em",
-    "em_restarts": "mixopt.methods.em_restarts:fit_em_restarts",
-    "slsqp": "mixopt.methods.slsqp:fit_slsqp",
-    "sa": "mixopt.methods.sa:fit_sa",
-    "minlp": "mixopt.methods.minlp:fit_minlp",
-    "miqp": "mixopt.methods.miqp:fit_miqp",
-    "exact1d": "mixopt.methods.exact1d:fit_exact1d",
-    "exact": "mixopt.methods.exact:fit_exact",
-    "bandi": "mixopt.methods.bandi:fit_bandi",
+    "em": "mixopt.methods.map.em:fit_em",
+    "em_restarts": "mixopt.methods.map.em_restarts:fit_em_restarts",
+    "slsqp": "mixopt.methods.map.slsqp:fit_slsqp",
+    "sa": "mixopt.methods.map.sa:fit_sa",
+    "minlp": "mixopt.methods.map.minlp:fit_minlp",
+    "miqp": "mixopt.methods.map.miqp:fit_miqp",
+    "exact1d": "mixopt.methods.map.exact.exact1d:fit_exact1d",
+    "exact": "mixopt.methods.map.exact.exact:fit_exact",
+    "bandi": "mixopt.methods.map.bandi:fit_bandi",
 }
 
 

@@ -1,11 +1,11 @@
-"""Random and oracle baselines of the thesis, Chapter 1 (Sec. 1.3.1), and the adjusted Rand index.
+"""Random and oracle baselines of the thesis, Chapter 1 (Sec. 1.3.1).
 
 * **random**: ids_i = floor(u_i k), u_i ~ U(0,1), n draws (bclust_reference.md 5 item 2; 0-based
   here, the MATLAB code adds 1). ``matlab_compatible=True`` draws u with numpy's
   ``RandomState(seed)``, which equals MATLAB's ``rng(seed); rand(n, 1)`` (bclust_reference.md 7).
 * **oracle**: the true labels (an unfeasible benchmark, ARI = 1).
 
-Both report the same objective as :func:`mixopt.methods.tclust.fit_tclust`'s
+Both report the same objective as :func:`mixopt.methods.robust.tclust.fit_tclust`'s
 ``objective_labels``, namely tclust's equal-weight classification log-likelihood at the restricted
 ML parameters of the labelling (tclust.md 3.2 item 5):
 
@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from mixopt.methods.tclust import Restriction, tclust_objective
+from mixopt.methods.robust.tclust import Restriction, tclust_objective
+from mixopt.metrics import adjusted_rand_index
 
 
 @dataclass
@@ -35,31 +36,6 @@ class BaselineResult:
     objective: float
     ari: float | None
     time_s: float
-
-
-def adjusted_rand_index(a: ArrayLike, b: ArrayLike) -> float:
-    """Adjusted Rand index as FSDA RandIndexFS (tclust.md 7): Hubert-Arabie, 0 when T = E.
-
-    Equals scikit-learn's ``adjusted_rand_score`` except in that degenerate case (sklearn: 1).
-    """
-    x = np.asarray(a).ravel()
-    y = np.asarray(b).ravel()
-    if x.shape != y.shape:
-        raise ValueError("labelings must have the same length")
-    n = x.size
-    if n < 2:
-        raise ValueError("need at least 2 points")
-    _, ia = np.unique(x, return_inverse=True)
-    _, ib = np.unique(y, return_inverse=True)
-    tab = np.zeros((ia.max() + 1, ib.max() + 1))
-    np.add.at(tab, (ia, ib), 1.0)
-    t = n * (n - 1) / 2.0
-    sr = float(np.sum(tab.sum(1) ** 2))
-    sc = float(np.sum(tab.sum(0) ** 2))
-    t2 = float(np.sum(tab**2))
-    agree = t + t2 - (sr + sc) / 2.0
-    expect = (n * (n**2 + 1) - (n + 1) * sr - (n + 1) * sc + 2.0 * sr * sc / n) / (2.0 * (n - 1))
-    return 0.0 if t == expect else float((agree - expect) / (t - expect))
 
 
 def random_labels(n: int, k: int, seed: int | np.random.Generator = 0,

@@ -59,7 +59,7 @@ _POSITIVE = Range("float", 0.0, strict=True)
 _NON_NEGATIVE = Range("float", 0.0)
 
 # Range of every numeric option, by parameter name (fit functions of mixopt.methods.METHODS and
-# the Chapter 1 options of mixopt.fois.ch1_job).
+# the Chapter 1 options of mixopt.studies.fois_ch1).
 RANGES: dict[str, Range] = {
     # iterations, starts, sizes
     "max_iter": _at_least(1), "kmeans_n_init": _at_least(1), "restarts": _at_least(1),

@@ -27,7 +27,7 @@ RECONSTRUCTION_NOTE = (
     "Bandi et al. (2019) is our reconstruction from the paper's published description (abstract): "
     "KS-discrepancy MILP per projection (HiGHS, Nelder-Mead warm start), weights by LP, "
     "alternation stopped at eps = 0.01, covariances from pairwise projections; time-limited MILPs "
-    "make the column machine-dependent. See mixopt.methods.bandi and docs/fidelity.md.")
+    "make the column machine-dependent. See mixopt.methods.map.bandi and docs/fidelity.md.")
 
 
 def published_accuracy(dataset: str, method: str) -> float | None:

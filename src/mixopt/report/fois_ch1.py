@@ -1,6 +1,6 @@
 """Fois thesis Tables 1.1-1.5: random, tclust, bclust and oracle, with the published values beside.
 
-Built only from Chapter 1 run records (:mod:`mixopt.fois.ch1_job`). Every cell's records are
+Built only from Chapter 1 run records (:mod:`mixopt.studies.fois_ch1`). Every cell's records are
 listed in the ``.sources.json`` sidecar.
 
 * Tables 1.1-1.4 (one per scenario): for every value of the varied parameter and every method, the
@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mixopt.fois.settings import SimSetting
 from mixopt.io import atomic_write_text
 from mixopt.report.published import load_published
 from mixopt.report.sources import cell_key, recipe, table_cell, write_sources
+from mixopt.studies.fois_settings import SimSetting
 
 PUBLISHED = "fois_ch1"
 METHODS = ("random", "tclust", "bclust", "bclust_lik", "oracle")

@@ -1,1 +1,0 @@
-"""Fois thesis studies: Chapter 1 (bclust vs tclust, random and oracle on MixSim and real data)."""

@@ -1,0 +1,1 @@
+"""Clusterwise linear regression (Fois thesis, Chs. 2-3): tclustreg and pclustreg."""

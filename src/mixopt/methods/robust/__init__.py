@@ -1,0 +1,2 @@
+"""Clustering with eigenvalue-ratio restricted covariances (Fois thesis, Ch. 1): tclust and
+bclust."""
