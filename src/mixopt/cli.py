@@ -212,16 +212,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mixopt`` command."""
+    from mixopt.lifetime import Terminated, terminate_on_signals
     from mixopt.methods.bclust_objective import BclustSolverError
     from mixopt.solvers import SolverUnavailableError
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with terminate_on_signals():
+            return int(args.func(args))
     except (ValueError, KeyError, FileNotFoundError, SolverUnavailableError,
             BclustSolverError) as exc:
         print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated as exc:   # the children are stopped, nothing was written
+        print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any, Literal, TextIO
 
 import pyomo.environ as pyo
 
+from mixopt.lifetime import die_with_parent, stop_process
 from mixopt.progress import Progress
 from mixopt.progress import rel_gap as relative_gap
 
@@ -311,8 +312,10 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
 
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
+    parent = os.getpid()
 
     def child() -> None:
+        die_with_parent(parent)
         try:
             out = _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap, stream,
                                  warmstart, on_trace=lambda row: send.send(("trace", row)))
@@ -332,21 +335,27 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
     proc.start()
     send.close()
     recorder, result = TraceRecorder(), None
-    while True:
-        if progress is not None and progress.due():
-            _report_trace(progress, recorder)
-        try:
-            if not recv.poll(0.2):
-                if not proc.is_alive() and not recv.poll(0):
-                    break
-                continue
-            msg = recv.recv()
-        except EOFError:
-            break
-        if msg[0] == "trace":
-            recorder.add(*msg[1])
-        else:
-            result = msg
+    try:
+        while True:
+            if progress is not None and progress.due():
+                _report_trace(progress, recorder)
+            try:
+                if not recv.poll(0.2):
+                    if not proc.is_alive() and not recv.poll(0):
+                        break
+                    continue
+                msg = recv.recv()
+            except EOFError:
+                break
+            if msg[0] == "trace":
+                recorder.add(*msg[1])
+            else:
+                result = msg
+    except BaseException:   # (mixopt.lifetime.Terminated, KeyboardInterrupt): stop SCIP too
+        stop_process(proc)
+        raise
+    finally:
+        recv.close()
     proc.join()
     if result is not None and result[0] == "done":
         out, values = result[1], result[2]
