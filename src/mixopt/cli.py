@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mixopt.io import check_output_path
+
 GLOBAL_METHODS = ("minlp", "miqp", "exact")
 
 
@@ -35,6 +37,8 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     registry = load_registry()
     paths = {k: raw_path(Path(args.raw_dir), registry[k]) for k in raw_keys_for(args.name)}
     out = Path(args.out or Path(args.processed_dir) / f"{args.name}.csv")
+    for dest in (out, out.with_suffix(".json")):
+        check_output_path(dest, paths.values())
     write_dataset(build_dataset(args.name, paths), out)
     print(out)
     return 0
@@ -58,6 +62,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.runner import JobSpec, run_on_dataset
 
+    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
+    check_output_path(args.out, inputs)
     x, labels, features, label_names = read_points_csv(args.data)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
@@ -75,7 +81,6 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
                  label_names=label_names, meta={})
     spec = JobSpec(study="cli", dataset=ds.name, method=args.method, seed=args.seed, k=args.k,
                    precision=spec_prec, options=options, constraints=constraints)
-    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
     rec = run_on_dataset(spec, ds, inputs, args.out)
     print(f"{rec['method']} on {args.data}: status {rec['status']}, objective {rec['objective']}, "
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
@@ -89,6 +94,7 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.fois.ch1_job import Ch1Spec, run_ch1_on_dataset
     from mixopt.methods.tclust import fit_tclust
 
+    check_output_path(args.out, [args.data, args.start_labels])
     x, labels, features, label_names = read_points_csv(args.data)
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})

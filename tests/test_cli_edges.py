@@ -1,0 +1,87 @@
+"""Bad input at the command line: refused up front with one line, inputs never overwritten
+(issue 20, items 3, 7, 9 and 10)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mixopt.cli import main
+
+
+@pytest.fixture
+def points(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.concatenate([rng.normal(0, 0.3, 10), rng.normal(3, 0.3, 10)])
+    path = tmp_path / "points.csv"
+    path.write_text("x\n" + "".join(f"{float(v)!r}\n" for v in y))
+    return path
+
+
+def _one_error_line(capsys, command: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"mixopt {command}: error: "), err
+    return err
+
+
+# ------------------------------------------------------------------ item 3: output paths
+@pytest.mark.parametrize("link", [False, True])
+def test_cluster_refuses_to_overwrite_its_data(points, tmp_path, capsys, link):
+    before = points.read_bytes()
+    out = points
+    if link:   # another name for the same file
+        out = tmp_path / "alias.json"
+        out.symlink_to(points)
+    assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3",
+                 "--out", str(out)]) == 2
+    assert "input" in _one_error_line(capsys, "cluster")
+    assert points.read_bytes() == before
+
+
+def test_cluster_refuses_to_overwrite_its_precision_file(points, tmp_path, capsys):
+    prec = tmp_path / "prec.csv"
+    prec.write_text("11.1\n")
+    assert main(["cluster", "--data", str(points), "--k", "2", "--precision", str(prec),
+                 "--out", str(prec)]) == 2
+    assert "input" in _one_error_line(capsys, "cluster")
+    assert prec.read_text() == "11.1\n"
+
+
+def test_bclust_refuses_to_overwrite_its_start_labels(points, tmp_path, capsys):
+    start = tmp_path / "start.txt"
+    start.write_text("".join(f"{int(i >= 10)}\n" for i in range(20)))
+    before = start.read_text()
+    assert main(["bclust", "--data", str(points), "--k", "2", "--start-labels", str(start),
+                 "--out", str(start)]) == 2
+    assert "input" in _one_error_line(capsys, "bclust")
+    assert start.read_text() == before
+
+
+def test_unwritable_output_fails_before_the_solve(points, tmp_path, capsys, monkeypatch):
+    import mixopt.runner
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the method ran although the output cannot be written")
+
+    monkeypatch.setattr(mixopt.runner, "run_method", no_solve)
+    out = points / "run.json"   # below a file
+    assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3",
+                 "--out", str(out)]) == 2
+    assert "not a directory" in _one_error_line(capsys, "cluster")
+    assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3",
+                 "--out", str(tmp_path)]) == 2
+    assert "is a directory" in _one_error_line(capsys, "cluster")
+
+
+def test_check_output_path_creates_nothing(tmp_path):
+    from mixopt.io import check_output_path
+
+    out = tmp_path / "new" / "deeper" / "run.json"
+    check_output_path(out, [tmp_path / "points.csv"])
+    assert list(tmp_path.iterdir()) == []
+    hard = tmp_path / "hard.csv"
+    (tmp_path / "data.csv").write_text("x\n1\n")
+    hard.hardlink_to(tmp_path / "data.csv")
+    with pytest.raises(ValueError, match="input"):
+        check_output_path(hard, [tmp_path / "data.csv"])
