@@ -25,6 +25,15 @@ def _one_error_line(capsys, command: str) -> str:
     return err
 
 
+def _forbid_solving(monkeypatch) -> None:
+    import mixopt.runner
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the method ran although the command cannot succeed")
+
+    monkeypatch.setattr(mixopt.runner, "run_method", no_solve)
+
+
 # ------------------------------------------------------------------ item 3: output paths
 @pytest.mark.parametrize("link", [False, True])
 def test_cluster_refuses_to_overwrite_its_data(points, tmp_path, capsys, link):
@@ -59,12 +68,7 @@ def test_bclust_refuses_to_overwrite_its_start_labels(points, tmp_path, capsys):
 
 
 def test_unwritable_output_fails_before_the_solve(points, tmp_path, capsys, monkeypatch):
-    import mixopt.runner
-
-    def no_solve(*args, **kwargs):
-        raise AssertionError("the method ran although the output cannot be written")
-
-    monkeypatch.setattr(mixopt.runner, "run_method", no_solve)
+    _forbid_solving(monkeypatch)
     out = points / "run.json"   # below a file
     assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3",
                  "--out", str(out)]) == 2
@@ -85,3 +89,51 @@ def test_check_output_path_creates_nothing(tmp_path):
     hard.hardlink_to(tmp_path / "data.csv")
     with pytest.raises(ValueError, match="input"):
         check_output_path(hard, [tmp_path / "data.csv"])
+
+
+# ------------------------------------------------------------------ item 7: one line, exit 2
+@pytest.mark.parametrize("extra", [["--sigma", "1e-300"], ["--sigma", "1e200"],
+                                   ["--sigma", "nan"], [], ["--sigma", "1", "--precision", "p"]])
+def test_cluster_bad_covariance_is_one_line(points, tmp_path, capsys, monkeypatch, extra):
+    _forbid_solving(monkeypatch)
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(points), "--k", "2", *extra, "--out", str(out)]) == 2
+    assert "sigma" in _one_error_line(capsys, "cluster")
+    assert not out.exists()
+
+
+def test_cluster_directory_as_data_is_one_line(tmp_path, capsys):
+    assert main(["cluster", "--data", str(tmp_path), "--k", "2", "--sigma", "1",
+                 "--out", str(tmp_path / "run.json")]) == 2
+    assert "is a directory" in _one_error_line(capsys, "cluster")
+
+
+@pytest.mark.parametrize("text", ["garbage", "[1, 2]", '{"cells": 5}',
+                                  '{"artifact": "a", "profile": "p", "cells": {"x|y": 3}}',
+                                  '{"artifact": "a", "profile": "p", "cells": []}'])
+@pytest.mark.parametrize("cell", [[], ["--row", "x", "--col", "y"]])
+def test_audit_garbage_sidecar_is_one_line(tmp_path, capsys, text, cell):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n")
+    (tmp_path / "t.sources.json").write_text(text)
+    assert main(["audit", str(table), *cell]) == 2
+    assert "sidecar" in _one_error_line(capsys, "audit")
+
+
+def test_fetch_failed_download_is_one_line(tmp_path, capsys, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network here")
+
+    monkeypatch.delenv("MIXOPT_DATA_MIRROR", raising=False)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert main(["fetch", "uci_iris", "--dest", str(tmp_path / "raw")]) == 2
+    assert "could not download uci_iris" in _one_error_line(capsys, "fetch")
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_fetch_unknown_key_is_one_line(tmp_path, capsys):
+    assert main(["fetch", "no_such_file", "--dest", str(tmp_path)]) == 2
+    assert "unknown raw file" in _one_error_line(capsys, "fetch")

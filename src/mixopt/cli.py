@@ -14,6 +14,11 @@ from mixopt.io import check_output_path
 GLOBAL_METHODS = ("minlp", "miqp", "exact")
 
 
+class CommandError(Exception):
+    """An expected failure of a command: reported as one line ``mixopt <command>: error: ...``
+    with exit code 2 (argparse's convention)."""
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from mixopt.data.sources import fetch, load_registry, raw_path, resolve_mirror
 
@@ -21,7 +26,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     keys = args.keys or sorted(registry)
     unknown = [k for k in keys if k not in registry]
     if unknown:
-        raise SystemExit(f"unknown raw file(s) {unknown}; known: {sorted(registry)}")
+        raise CommandError(f"unknown raw file(s) {unknown}; known: {sorted(registry)}")
     mirror = resolve_mirror(args.mirror)
     for key in keys:
         path = fetch(registry[key], raw_path(Path(args.dest), registry[key]), mirror=mirror)
@@ -46,16 +51,16 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
 
 def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
     if args.sigma is not None and args.precision is not None:
-        raise SystemExit("give either --sigma or --precision, not both")
+        raise CommandError("give either --sigma or --precision, not both")
     if args.sigma is not None:
         return {"sigma": args.sigma}
     if args.precision is not None:
         try:
             return np.atleast_2d(np.loadtxt(args.precision, delimiter=",", ndmin=2))
         except ValueError as exc:
-            raise SystemExit(
+            raise CommandError(
                 f"--precision {args.precision}: not a numeric CSV matrix ({exc})") from None
-    raise SystemExit("the covariance is known in Problem (4): give --sigma S or --precision FILE")
+    raise CommandError("the covariance is known in Problem (4): give --sigma S or --precision FILE")
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
@@ -69,7 +74,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     options = json.loads(args.options) if args.options else {}
     if args.time_limit is not None:
         if args.method not in GLOBAL_METHODS:
-            raise SystemExit(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
+            raise CommandError(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
         options["time_limit_s"] = args.time_limit
     constraints = None
     if args.constraints:
@@ -216,8 +221,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _message(exc: BaseException) -> str:
+    """One line for an expected failure (a KeyError's text without its quotes, an OSError as
+    'file: reason')."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    return " ".join(str(exc).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mixopt`` command."""
+    from mixopt.data.sources import DownloadError
     from mixopt.lifetime import Terminated, terminate_on_signals
     from mixopt.methods.bclust_objective import BclustSolverError
     from mixopt.solvers import SolverUnavailableError
@@ -226,9 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with terminate_on_signals():
             return int(args.func(args))
-    except (ValueError, KeyError, FileNotFoundError, SolverUnavailableError,
+    except (CommandError, ValueError, KeyError, OSError, DownloadError, SolverUnavailableError,
             BclustSolverError) as exc:
-        print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
+        print(f"mixopt {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
     except Terminated as exc:   # the children are stopped, nothing was written
         print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)

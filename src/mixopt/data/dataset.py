@@ -178,6 +178,8 @@ def read_points_csv(
     ``labels`` is None when there is no label column or it is entirely empty.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, expected a CSV file of points")
     reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
