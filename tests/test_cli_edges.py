@@ -137,3 +137,48 @@ def test_fetch_failed_download_is_one_line(tmp_path, capsys, monkeypatch):
 def test_fetch_unknown_key_is_one_line(tmp_path, capsys):
     assert main(["fetch", "no_such_file", "--dest", str(tmp_path)]) == 2
     assert "unknown raw file" in _one_error_line(capsys, "fetch")
+
+
+# ------------------------------------------------------------------ item 9: CSV without header
+def test_headerless_csv_is_refused_with_a_hint(points, tmp_path, capsys):
+    bare = tmp_path / "bare.csv"
+    bare.write_text("".join(points.read_text().splitlines(keepends=True)[1:]))
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(bare), "--k", "2", "--sigma", "0.3",
+                 "--out", str(out)]) == 2
+    assert "--no-header" in _one_error_line(capsys, "cluster")
+    assert not out.exists()
+
+
+def test_no_header_reads_every_line(points, tmp_path):
+    from mixopt.records import read_record
+
+    bare = tmp_path / "bare.csv"
+    bare.write_text("".join(points.read_text().splitlines(keepends=True)[1:]))
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(bare), "--no-header", "--k", "2", "--sigma", "0.3",
+                 "--out", str(out)]) == 0
+    assert len(read_record(out)["assignment"]) == 20
+    assert main(["bclust", "--data", str(bare), "--no-header", "--k", "2",
+                 "--start-labels", str(_start_labels(tmp_path)), "--out", str(out)]) == 0
+    assert len(read_record(out)["assignment"]) == 20
+
+
+def _start_labels(tmp_path):
+    path = tmp_path / "start.txt"
+    path.write_text("".join(f"{int(i >= 10)}\n" for i in range(20)))
+    return path
+
+
+def test_read_points_csv_without_header(tmp_path):
+    from mixopt.data.dataset import read_points_csv
+
+    path = tmp_path / "bare.csv"
+    path.write_text("1,2\n3,4\n5,x\n")
+    with pytest.raises(ValueError, match="holds numbers"):
+        read_points_csv(path)
+    with pytest.raises(ValueError, match="'x2' at line 3"):   # the file's line numbers
+        read_points_csv(path, has_header=False)
+    path.write_text("1,2\n3,4\n")
+    x, labels, names, _ = read_points_csv(path, has_header=False)
+    assert x.tolist() == [[1, 2], [3, 4]] and labels is None and names == ["x1", "x2"]

@@ -69,7 +69,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
     inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
     check_output_path(args.out, inputs)
-    x, labels, features, label_names = read_points_csv(args.data)
+    x, labels, features, label_names = read_points_csv(args.data,
+                                                        has_header=not args.no_header)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
     if args.time_limit is not None:
@@ -100,7 +101,8 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.methods.tclust import fit_tclust
 
     check_output_path(args.out, [args.data, args.start_labels])
-    x, labels, features, label_names = read_points_csv(args.data)
+    x, labels, features, label_names = read_points_csv(args.data,
+                                                        has_header=not args.no_header)
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})
     inputs = [Path(args.data)]
@@ -179,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cluster", help="MAP clustering of your own CSV data, written as a record")
     c.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
+    c.add_argument("--no-header", action="store_true",
+                   help="the CSV has no header line: every column is a feature")
     c.add_argument("--k", type=int, required=True)
     c.add_argument("--method", choices=sorted(METHODS), default="em")
     c.add_argument("--sigma", type=float, default=None, help="common standard deviation")
@@ -193,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bclust", help="bclust (Fois thesis Ch. 1) on your own CSV data")
     b.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
+    b.add_argument("--no-header", action="store_true",
+                   help="the CSV has no header line: every column is a feature")
     b.add_argument("--k", type=int, required=True)
     b.add_argument("--r2", type=float, default=10.0,
                    help="max eigenvalue ratio of each cluster covariance (thesis r^2)")
