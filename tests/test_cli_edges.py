@@ -182,3 +182,56 @@ def test_read_points_csv_without_header(tmp_path):
     path.write_text("1,2\n3,4\n")
     x, labels, names, _ = read_points_csv(path, has_header=False)
     assert x.tolist() == [[1, 2], [3, 4]] and labels is None and names == ["x1", "x2"]
+
+
+# ------------------------------------------------------------------ item 10: small ones
+@pytest.mark.parametrize(("text", "what"), [("nan\n", "nan"), ("inf\n", "inf"),
+                                             ("1,nan\nnan,1\n", "nan")])
+def test_non_finite_precision_is_named_before_the_solve(points, tmp_path, capsys, monkeypatch,
+                                                        text, what):
+    _forbid_solving(monkeypatch)
+    if "," in text:   # a 2-d data set for the 2 x 2 matrix
+        points.write_text("x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(10)))
+    prec = tmp_path / "prec.csv"
+    prec.write_text(text)
+    out = tmp_path / "run.json"
+    assert main(["cluster", "--data", str(points), "--k", "2", "--precision", str(prec),
+                 "--out", str(out)]) == 2
+    err = _one_error_line(capsys, "cluster")
+    assert "finite" in err and what in err and "symmetric" not in err
+    assert not out.exists()
+
+
+def test_mirror_errors_name_the_option(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MIXOPT_DATA_MIRROR", raising=False)
+    assert main(["fetch", "uci_iris", "--dest", str(tmp_path / "raw"),
+                 "--mirror", str(tmp_path / "nowhere")]) == 2
+    err = _one_error_line(capsys, "fetch")
+    assert "--mirror" in err and "config" not in err
+
+
+def test_fetch_failure_advises_the_mirror_option(tmp_path, capsys, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network here")
+
+    monkeypatch.delenv("MIXOPT_DATA_MIRROR", raising=False)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert main(["fetch", "uci_iris", "--dest", str(tmp_path / "raw")]) == 2
+    err = _one_error_line(capsys, "fetch")
+    assert "--mirror" in err and "config data.mirror" not in err
+
+
+def test_overwriting_a_record_keeps_the_symlink(points, tmp_path):
+    target = tmp_path / "records" / "run.json"
+    target.parent.mkdir()
+    target.write_text("{}\n")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    assert main(["cluster", "--data", str(points), "--k", "2", "--sigma", "0.3",
+                 "--out", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert '"record_id"' in target.read_text()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["run.json"]

@@ -27,9 +27,10 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     unknown = [k for k in keys if k not in registry]
     if unknown:
         raise CommandError(f"unknown raw file(s) {unknown}; known: {sorted(registry)}")
-    mirror = resolve_mirror(args.mirror)
+    mirror = resolve_mirror(args.mirror, option="--mirror")
     for key in keys:
-        path = fetch(registry[key], raw_path(Path(args.dest), registry[key]), mirror=mirror)
+        path = fetch(registry[key], raw_path(Path(args.dest), registry[key]), mirror=mirror,
+                     option="--mirror DIR")
         print(f"{key}: {path}")
     return 0
 

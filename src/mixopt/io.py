@@ -24,9 +24,10 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     """Yield a temporary path beside ``dest``; move it onto ``dest`` only if the block succeeds.
 
     ``suffix`` defaults to the suffix of ``dest`` so that libraries that infer the format from the
-    file name (matplotlib, pandas) still work on the temporary path.
+    file name (matplotlib, pandas) still work on the temporary path. A symlink ``dest`` is
+    written through: its target is replaced, the link stays.
     """
-    dest = Path(dest)
+    dest = Path(os.path.realpath(dest)) if Path(dest).is_symlink() else Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{dest.name}.", suffix=suffix if suffix is not None else dest.suffix,

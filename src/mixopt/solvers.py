@@ -359,8 +359,7 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
     proc.join()
     if result is not None and result[0] == "done":
         out, values = result[1], result[2]
-        for name, value in values.items():
-            model.find_component(name).value = value
+        _load_values(model, values)
         return out
     if result is not None:
         raise RuntimeError(f"SCIP failed: {result[1]}\n{result[2]}")
@@ -376,6 +375,15 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
         wall_time_s=wall, trace=recorder.rows,
         notes=[f"SCIP's process died ({how}) after {wall:.0f} s; the last incumbent value "
                f"{last[1]} and dual bound {last[2]} come from its streamed trace"])
+
+
+def _load_values(model: pyo.ConcreteModel, values: dict[str, Any]) -> None:
+    """Load a solution (variable name -> value) into ``model`` as Pyomo's own solution loaders
+    do, without domain and bound checks: a solver's values meet them only up to its tolerances
+    (z = 0.9999998 for a binary, pi 1e-9 below its bound), which Pyomo would otherwise report
+    in one W1001/W1002 warning per variable."""
+    for name, value in values.items():
+        model.find_component(name).set_value(value, skip_validation=True)
 
 
 def _report_trace(progress: Progress, recorder: TraceRecorder) -> None:
