@@ -74,7 +74,9 @@ def _start(tmp_path: Path, args: list[str]) -> tuple[subprocess.Popen[str], Path
 
 def _kill_and_check(proc: subprocess.Popen[str], out: Path, n_children: int,
                     sig: int) -> list[int]:
-    """Wait for ``n_children`` descendants, send ``sig`` to the CLI, return the survivors."""
+    """Wait for ``n_children`` descendants, send ``sig`` to the CLI, return the survivors
+    (killed before returning: a failing run leaves no orphans behind)."""
+    family: list[int] = []
     try:
         assert _wait_until(lambda: len(_descendants(proc.pid)) >= n_children, 120), \
             f"no solver process started: {(out.parent / 'log.txt').read_text()[-2000:]}"
@@ -87,8 +89,10 @@ def _kill_and_check(proc: subprocess.Popen[str], out: Path, n_children: int,
     finally:
         if proc.poll() is None:
             proc.kill()
-        for pid in _descendants(proc.pid):
-            os.kill(pid, signal.SIGKILL)
+            proc.wait()
+        for pid in family:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _no_output(out: Path) -> bool:
