@@ -10,7 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mixopt.io import check_output_path
+
 GLOBAL_METHODS = ("minlp", "miqp", "exact")
+
+
+class CommandError(Exception):
+    """An expected failure of a command: reported as one line ``mixopt <command>: error: ...``
+    with exit code 2 (argparse's convention)."""
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
@@ -20,10 +27,11 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     keys = args.keys or sorted(registry)
     unknown = [k for k in keys if k not in registry]
     if unknown:
-        raise SystemExit(f"unknown raw file(s) {unknown}; known: {sorted(registry)}")
-    mirror = resolve_mirror(args.mirror)
+        raise CommandError(f"unknown raw file(s) {unknown}; known: {sorted(registry)}")
+    mirror = resolve_mirror(args.mirror, option="--mirror")
     for key in keys:
-        path = fetch(registry[key], raw_path(Path(args.dest), registry[key]), mirror=mirror)
+        path = fetch(registry[key], raw_path(Path(args.dest), registry[key]), mirror=mirror,
+                     option="--mirror DIR")
         print(f"{key}: {path}")
     return 0
 
@@ -36,6 +44,8 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     registry = load_registry()
     paths = {k: raw_path(Path(args.raw_dir), registry[k]) for k in raw_keys_for(args.name)}
     out = Path(args.out or Path(args.processed_dir) / f"{args.name}.csv")
+    for dest in (out, out.with_suffix(".json")):
+        check_output_path(dest, paths.values())
     write_dataset(build_dataset(args.name, paths), out)
     print(out)
     return 0
@@ -43,16 +53,16 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
 
 def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
     if args.sigma is not None and args.precision is not None:
-        raise SystemExit("give either --sigma or --precision, not both")
+        raise CommandError("give either --sigma or --precision, not both")
     if args.sigma is not None:
         return {"sigma": args.sigma}
     if args.precision is not None:
         try:
             return np.atleast_2d(np.loadtxt(args.precision, delimiter=",", ndmin=2))
         except ValueError as exc:
-            raise SystemExit(
+            raise CommandError(
                 f"--precision {args.precision}: not a numeric CSV matrix ({exc})") from None
-    raise SystemExit("the covariance is known in Problem (4): give --sigma S or --precision FILE")
+    raise CommandError("the covariance is known in Problem (4): give --sigma S or --precision FILE")
 
 
 def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
@@ -72,14 +82,17 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     from mixopt.methods.options import check_value
     from mixopt.runner import JobSpec, run_on_dataset
 
-    x, labels, features, label_names = read_points_csv(args.data)
+    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
+    check_output_path(args.out, inputs)
+    x, labels, features, label_names = read_points_csv(args.data,
+                                                        has_header=not args.no_header)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
     if not isinstance(options, dict):
         raise ValueError(f"--options must be a JSON object of method options, got {args.options}")
     if args.time_limit is not None:
         if args.method not in GLOBAL_METHODS:
-            raise SystemExit(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
+            raise CommandError(f"--time-limit applies to the global methods {GLOBAL_METHODS}")
         check_value("time_limit_s", args.time_limit, label="--time-limit")
         options["time_limit_s"] = args.time_limit
     from mixopt.constraints import Constraints, load_constraints
@@ -94,7 +107,6 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     spec = JobSpec(study="cli", dataset=ds.name, method=args.method, seed=args.seed, k=args.k,
                    precision=spec_prec, options=options, constraints=constraints,
                    proportions=args.proportions)
-    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
     rec = run_on_dataset(spec, ds, inputs, args.out)
     model = rec["params"].get("model") or {}
     print(f"model: K = {args.k}, {model.get('clusters', '?')}, proportions "
@@ -146,7 +158,9 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_on_dataset
 
     _check_bclust_args(args)
-    x, labels, features, label_names = read_points_csv(args.data)
+    check_output_path(args.out, [args.data, args.start_labels])
+    x, labels, features, label_names = read_points_csv(args.data,
+                                                        has_header=not args.no_header)
     ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
                  label_names=label_names, meta={})
     inputs = [Path(args.data)]
@@ -245,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cluster", help="MAP clustering of your own CSV data, written as a record")
     c.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
+    c.add_argument("--no-header", action="store_true",
+                   help="the CSV has no header line: every column is a feature")
     c.add_argument("--k", type=int, required=True)
     c.add_argument("--method", choices=sorted(METHODS), default="em")
     c.add_argument("--sigma", type=float, default=None, help="common standard deviation")
@@ -265,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bclust", help="bclust (Fois thesis Ch. 1) on your own CSV data")
     b.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
+    b.add_argument("--no-header", action="store_true",
+                   help="the CSV has no header line: every column is a feature")
     b.add_argument("--k", type=int, required=True)
     b.add_argument("--r2", type=float, default=10.0,
                    help="max eigenvalue ratio of each cluster covariance (thesis r^2)")
@@ -297,18 +315,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _message(exc: BaseException) -> str:
+    """One line for an expected failure (a KeyError's text without its quotes, an OSError as
+    'file: reason')."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    return " ".join(str(exc).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mixopt`` command."""
+    from mixopt.data.sources import DownloadError
+    from mixopt.lifetime import Terminated, terminate_on_signals
     from mixopt.methods.map.solvers import SolverUnavailableError
     from mixopt.methods.robust.bclust_objective import BclustSolverError
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
-    except (ValueError, KeyError, FileNotFoundError, SolverUnavailableError,
+        with terminate_on_signals():
+            return int(args.func(args))
+    except (CommandError, ValueError, KeyError, OSError, DownloadError, SolverUnavailableError,
             BclustSolverError) as exc:
-        print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
+        print(f"mixopt {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
+    except Terminated as exc:   # the children are stopped, nothing was written
+        print(f"mixopt {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     """Yield a temporary path beside ``dest``; move it onto ``dest`` only if the block succeeds.
 
     ``suffix`` defaults to the suffix of ``dest`` so that libraries that infer the format from the
-    file name (matplotlib, pandas) still work on the temporary path.
+    file name (matplotlib, pandas) still work on the temporary path. A symlink ``dest`` is
+    written through: its target is replaced, the link stays.
     """
-    dest = Path(dest)
+    dest = Path(os.path.realpath(dest)) if Path(dest).is_symlink() else Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{dest.name}.", suffix=suffix if suffix is not None else dest.suffix,
@@ -44,6 +45,43 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (after symlinks; hard links too when both exist)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def check_output_path(
+    out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None] = ()
+) -> None:
+    """Raise ValueError unless ``out`` can be written and is none of ``inputs`` (symlinks
+    resolved), so that a long job fails before it starts rather than when it writes.
+
+    Creates nothing: a missing parent directory is checked in its nearest existing ancestor,
+    which must take a new file (probed with a temporary file, removed at once)."""
+    out = Path(out)
+    for inp in inputs:
+        if inp is not None and _same_file(out, Path(inp)):
+            raise ValueError(f"output {out} is the input file {inp}; refusing to overwrite an "
+                             "input (choose another output path)")
+    if out.is_dir():
+        raise ValueError(f"output {out} is a directory (expected a file path)")
+    parent = out.resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"output {out}: {parent} is not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=parent)
+    except OSError as exc:
+        raise ValueError(f"output {out} cannot be written: {exc.strerror or exc} "
+                         f"({parent})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def atomic_write_text(dest: str | os.PathLike[str], text: str) -> None:

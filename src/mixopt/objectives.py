@@ -26,6 +26,10 @@ def as_precision(precision: ArrayLike, d: int) -> FloatArray:
         lam = float(lam) * np.eye(d)
     if lam.shape != (d, d):
         raise ValueError(f"precision must be a scalar or a {d}x{d} matrix, got shape {lam.shape}")
+    if not np.all(np.isfinite(lam)):
+        i, j = np.argwhere(~np.isfinite(lam))[0]
+        raise ValueError(f"precision matrix must be finite; entry ({i + 1}, {j + 1}) is "
+                         f"{lam[i, j]}")
     if not np.allclose(lam, lam.T, rtol=1e-10, atol=1e-12):
         raise ValueError("precision matrix must be symmetric")
     try:

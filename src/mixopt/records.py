@@ -89,6 +89,10 @@ def read_record(path: str | Path) -> dict[str, Any]:
         rec = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise RecordError(f"{path}: record not found") from None
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read the record ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise RecordError(f"{path}: not valid JSON (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise RecordError(f"{path}: not valid JSON ({exc})") from None
     validate(rec, str(path))

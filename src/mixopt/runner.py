@@ -53,8 +53,12 @@ def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
     """Precision matrix for ``ds`` from a precision spec (see :class:`JobSpec`)."""
     if "sigma" in spec:
         sigma = float(spec["sigma"])
-        if sigma <= 0:
-            raise ValueError(f"precision.sigma must be positive, got {sigma}")
+        if not (math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"sigma must be a positive number, got {sigma}")
+        lam = 1.0 / (sigma * sigma) if sigma * sigma > 0 else math.inf
+        if not 0 < lam < math.inf:
+            raise ValueError(f"sigma = {sigma:g} is out of range: the precision "
+                             f"1/sigma^2 = {lam:g} is not a positive finite number")
         return np.eye(ds.d) / sigma**2
     if "matrix" in spec:
         return np.asarray(spec["matrix"], dtype=float)

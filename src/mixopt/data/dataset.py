@@ -168,21 +168,43 @@ def _label_sort_key(value: str) -> tuple[int, int, str]:
         return (1, 0, value)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_points_csv(
-    path: Path, label_column: str | None = LABEL_COLUMN
+    path: Path, label_column: str | None = LABEL_COLUMN, has_header: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None, list[str], list[str]]:
     """Read user points: a header, numeric feature columns and an optional label column.
 
     Returns ``(X, labels, feature_names, label_names)``. Labels may be any strings; codes follow
     the sorted unique values (integers numerically, then other strings), empty = unknown (-1).
     ``labels`` is None when there is no label column or it is entirely empty.
+
+    A first line of numbers only is refused (it would be taken as column names and the point
+    lost); ``has_header=False`` reads a file without one: every column is a feature ``x1, x2, ...``.
     """
     path = Path(path)
-    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, expected a CSV file of points")
+    text = path.read_text(encoding="utf-8-sig")
+    first = next(csv.reader(io.StringIO(text)), None)
+    if not has_header and first is not None:   # generated names; line numbers stay the file's
+        text = ",".join(f"x{j + 1}" for j in range(len(first))) + "\n" + text
+        label_column = None
+    reader = csv.reader(io.StringIO(text))
+    shift = 0 if has_header else 1
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
         raise ValueError(f"{path}: empty file (expected a header line)")
     header = [h.strip() for h in header]
+    if has_header and all(_is_number(h) for h in header):
+        raise ValueError(f"{path}: the first line {','.join(header)!r} holds numbers, not "
+                         "column names; add a header line (e.g. x1,x2,label) or pass --no-header")
     for j, name in enumerate(header):
         if not name:
             raise ValueError(f"{path}: column {j + 1} has an empty name in the header")
@@ -194,7 +216,7 @@ def read_points_csv(
     values: list[list[float]] = []
     raw_labels: list[str] = []
     for row in reader:
-        line = reader.line_num
+        line = reader.line_num - shift
         if not any(f.strip() for f in row):
             continue
         if len(row) != len(header):

@@ -109,13 +109,14 @@ def raw_path(root: Path, raw: RawFile) -> Path:
     return Path(root) / raw.key / raw.file
 
 
-def resolve_mirror(config_value: str | None) -> Path | None:
+def resolve_mirror(config_value: str | None, option: str = "config data.mirror") -> Path | None:
     """Mirror root from the config value, else ``$MIXOPT_DATA_MIRROR``, else None.
 
-    A configured mirror that is not an existing directory raises FileNotFoundError.
+    A configured mirror that is not an existing directory raises FileNotFoundError naming
+    ``option``, where the value came from (``--mirror`` on the command line).
     """
     if config_value is not None and str(config_value).strip():
-        value, origin = str(config_value).strip(), "config data.mirror"
+        value, origin = str(config_value).strip(), option
     elif os.environ.get(MIRROR_ENV, "").strip():
         value, origin = os.environ[MIRROR_ENV].strip(), f"environment variable {MIRROR_ENV}"
     else:
@@ -163,11 +164,13 @@ def _download(url: str, target: Path, timeout: float, member: str = "") -> None:
             archive.unlink(missing_ok=True)
 
 
-def fetch(raw: RawFile, dest: Path, mirror: Path | None = None, timeout: float = 60) -> Path:
+def fetch(raw: RawFile, dest: Path, mirror: Path | None = None, timeout: float = 60,
+          option: str = "config data.mirror") -> Path:
     """Obtain ``raw`` at ``dest`` (mirror copy if available, else download) and verify it.
 
     An existing ``dest`` with the right hash is kept as is; one with a wrong hash is removed and
     fetched again. On a checksum or network failure nothing is left at ``dest`` or beside it.
+    ``option`` is how the user sets a mirror, named in the advice of a failed download.
     """
     dest = Path(dest)
     if dest.is_file():
@@ -188,7 +191,7 @@ def fetch(raw: RawFile, dest: Path, mirror: Path | None = None, timeout: float =
                 raise DownloadError(
                     f"could not download {raw.key} from {raw.url}{lacked}: {exc}. "
                     f"Without internet, point to a local mirror with {MIRROR_ENV}=/path "
-                    "or config data.mirror."
+                    f"or {option}."
                 ) from exc
         actual = sha256_file(tmp)
         if actual != raw.sha256:

@@ -92,5 +92,29 @@ def read_sources(artifact_path: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(
             f"{artifact_path}: no provenance sidecar {path}; rebuild the artifact")
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a provenance sidecar (not JSON: {exc})") from None
+    _check_sidecar(data, path)
+    return dict(data)
+
+
+def _check_sidecar(data: Any, path: Path) -> None:
+    """Raise ValueError naming ``path`` unless ``data`` has the sidecar's shape."""
+    problem = None
+    if not isinstance(data, dict):
+        problem = f"a JSON {type(data).__name__}, expected an object"
+    elif missing := [k for k in ("artifact", "profile", "cells") if k not in data]:
+        problem = f"missing {missing}"
+    elif not isinstance(data["cells"], dict):
+        problem = "'cells' is not an object"
+    else:
+        for key, cell in data["cells"].items():
+            if key.count("|") != 1 or not isinstance(cell, dict) or not isinstance(
+                    cell.get("records"), list) or not all(
+                    isinstance(r, str) for r in cell["records"]):
+                problem = f"cell {key!r} is not 'row|col' with a list of record paths"
+                break
+    if problem is not None:
+        raise ValueError(f"{path}: not a provenance sidecar ({problem}); rebuild the artifact")

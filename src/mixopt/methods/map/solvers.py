@@ -22,6 +22,7 @@ from typing import Any, Literal, TextIO
 
 import pyomo.environ as pyo
 
+from mixopt.lifetime import die_with_parent, stop_process
 from mixopt.progress import Progress
 from mixopt.progress import rel_gap as relative_gap
 
@@ -311,8 +312,10 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
 
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
+    parent = os.getpid()
 
     def child() -> None:
+        die_with_parent(parent)
         try:
             out = _solve_contrib(model, "scip", nonlinear, time_limit, threads, rel_gap, stream,
                                  warmstart, on_trace=lambda row: send.send(("trace", row)))
@@ -332,26 +335,31 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
     proc.start()
     send.close()
     recorder, result = TraceRecorder(), None
-    while True:
-        if progress is not None and progress.due():
-            _report_trace(progress, recorder)
-        try:
-            if not recv.poll(0.2):
-                if not proc.is_alive() and not recv.poll(0):
-                    break
-                continue
-            msg = recv.recv()
-        except EOFError:
-            break
-        if msg[0] == "trace":
-            recorder.add(*msg[1])
-        else:
-            result = msg
+    try:
+        while True:
+            if progress is not None and progress.due():
+                _report_trace(progress, recorder)
+            try:
+                if not recv.poll(0.2):
+                    if not proc.is_alive() and not recv.poll(0):
+                        break
+                    continue
+                msg = recv.recv()
+            except EOFError:
+                break
+            if msg[0] == "trace":
+                recorder.add(*msg[1])
+            else:
+                result = msg
+    except BaseException:   # (mixopt.lifetime.Terminated, KeyboardInterrupt): stop SCIP too
+        stop_process(proc)
+        raise
+    finally:
+        recv.close()
     proc.join()
     if result is not None and result[0] == "done":
         out, values = result[1], result[2]
-        for name, value in values.items():
-            model.find_component(name).value = value
+        _load_values(model, values)
         return out
     if result is not None:
         raise RuntimeError(f"SCIP failed: {result[1]}\n{result[2]}")
@@ -367,6 +375,15 @@ def _solve_isolated(model: pyo.ConcreteModel, nonlinear: bool, time_limit: float
         wall_time_s=wall, trace=recorder.rows,
         notes=[f"SCIP's process died ({how}) after {wall:.0f} s; the last incumbent value "
                f"{last[1]} and dual bound {last[2]} come from its streamed trace"])
+
+
+def _load_values(model: pyo.ConcreteModel, values: dict[str, Any]) -> None:
+    """Load a solution (variable name -> value) into ``model`` as Pyomo's own solution loaders
+    do, without domain and bound checks: a solver's values meet them only up to its tolerances
+    (z = 0.9999998 for a binary, pi 1e-9 below its bound), which Pyomo would otherwise report
+    in one W1001/W1002 warning per variable."""
+    for name, value in values.items():
+        model.find_component(name).set_value(value, skip_validation=True)
 
 
 def _report_trace(progress: Progress, recorder: TraceRecorder) -> None:

@@ -35,6 +35,7 @@ import heapq
 import itertools
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -43,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from mixopt.lifetime import die_with_parent, stop_pool
 from mixopt.methods.map.exact.entropy import cluster_entropy, cluster_hull, hull_value
 from mixopt.methods.map.exact.sdp import (
     BoundResult,
@@ -611,8 +613,8 @@ class BranchAndBound:
             for parent_bound, node in flight.values():   # unfinished: open again
                 self.push(node, parent_bound)
             flight.clear()
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:   # (workers still on a node would run on: stop them)
+                stop_pool(pool)
 
 
 def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, options: dict,
@@ -632,7 +634,9 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
     return res, merged, time.perf_counter() - t0
 
 
-def _single_threaded_blas() -> None:
+def _init_worker(parent: int) -> None:
+    """A node worker: ends with the process ``parent`` that started it, one BLAS thread."""
+    die_with_parent(parent)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:   # pragma: no cover - scikit-learn installs it
@@ -645,4 +649,4 @@ def _node_pool(threads: int) -> futures.ProcessPoolExecutor:
     thread each so that ``threads`` workers use ``threads`` cores."""
     return futures.ProcessPoolExecutor(max_workers=threads,
                                        mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_single_threaded_blas)
+                                       initializer=_init_worker, initargs=(os.getpid(),))
