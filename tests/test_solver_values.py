@@ -8,11 +8,11 @@ import logging
 import numpy as np
 import pyomo.environ as pyo
 import pytest
-from mixopt.methods.em import fit_em
-from mixopt.methods.minlp import fit_minlp
-from mixopt.methods.miqp import fit_miqp
 
 import mixopt.methods.map.solvers
+from mixopt.methods.map.em import fit_em
+from mixopt.methods.map.minlp import fit_minlp
+from mixopt.methods.map.miqp import fit_miqp
 from mixopt.problem import MAPProblem
 
 

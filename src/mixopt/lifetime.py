@@ -1,7 +1,8 @@
 """Process lifetime: a terminated ``mixopt`` takes the processes it started with it.
 
 The global methods solve in a forked child
-(:func:`mixopt.methods.map.solvers._solve_isolated`) and ``exact`` with ``threads`` > 1 in a pool of worker processes. Python's default reaction to SIGTERM ends the
+(:func:`mixopt.methods.map.solvers._solve_isolated`) and ``exact`` with ``threads`` > 1 in a pool
+of worker processes. Python's default reaction to SIGTERM ends the
 parent at once, without its cleanup, and the children run on. Two mechanisms prevent that:
 
 * :func:`terminate_on_signals` turns SIGTERM and SIGHUP into a :class:`Terminated` exception in the
