@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from workflow_utils import CONFIGS
 
 from mixopt.constraints import (
     Constraints,
@@ -13,18 +14,7 @@ from mixopt.constraints import (
 )
 from mixopt.objectives import one_hot
 
-EXAMPLE_YAML = """\
-min_size: 1
-pi_order: false
-must_link: [[0, 5], [3, 4]]
-cannot_link: [[1, 2]]
-implies: [[7, 8]]            # if point 7 is in component k, point 8 is too
-packing:   [{points: [0, 1, 2], component: 0, at_most: 1}]
-partition: [{points: [3, 4, 6], component: 1, exactly: 2}]
-cover:     [{points: [6, 7, 8], component: 2, at_least: 1}]
-known_labels: {0: 1, 12: 0}
-mu_bounds: {lower: [-1.0, -2.0], upper: 5}
-"""
+EXAMPLE_YAML = (CONFIGS / "constraints_example.yaml").read_text()
 
 
 def test_yaml_file_is_parsed(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_utils import CONFIGS
 
 from mixopt.data.dataset import read_dataset
 from mixopt.methods.robust.bclust_objective import bclust_objective
@@ -145,31 +146,13 @@ def test_scenario_table_and_figure(ch1_records, tmp_path: Path) -> None:
     assert not data.empty
 
 
-TEST_CONFIG = """
-methods:
-  tclust: {nsamp: 10, niter: 10, restriction: gpcm}
-studies:
-  fois_ch1:
-    methods: [random, tclust, bclust, bclust_lik, oracle]
-    real_data: {datasets: [fois_iris], r2: 10, seed: 42}
-    simulation:
-      n: 40
-      base: {k: 2, p: 2, r2: 10, bar_omega: 0.01}
-      scenarios:
-        "1": {table: table1_1, vary: p, values: [2]}
-profiles:
-  quick:
-    seeds: [0]
-    time_limit_s: 3
-    threads: {minlp: 1}
-    fois_replications: 2
-"""
+TEST_CONFIG = (CONFIGS / "fois_ch1_small.yaml").read_text()
 
 
 @pytest.mark.workflow
 def test_workflow_builds_chapter1_artifacts(tmp_path: Path, project_root: Path,
                                              mirror: Path, monkeypatch) -> None:
-    from test_workflow import make_workdir, snakemake
+    from workflow_utils import make_workdir, snakemake
 
     from mixopt.audit import audit_all
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_utils import CONFIGS
 
 from mixopt.data.dataset import read_dataset
 from mixopt.methods.regression.tclustreg import loglik_hat
@@ -128,34 +129,13 @@ def test_figure_from_records(ch23_records, tmp_path: Path) -> None:
     assert (tmp_path / "f.png").stat().st_size > 5_000
 
 
-TEST_CONFIG = """
-studies:
-  fois_ch23:
-    pclustreg: {s: 0.999, sigma_min: 1.0, n_min: null, restarts: 1, f_dof_scaling: false}
-    simulation: {n: 80, bar_omega: 0.05}
-    fig2: {k: 2, p: 2, methods: [pclustreg1-nl5, pclustreg1-nl5-sigmatrue, tclustreg-ns50, oracle]}
-    fig3:
-      k: {figures: [fig3_1, fig3_2, fig3_3], values: [2], p: 2, nsamp: 40, sigma_true: true}
-      p: {figures: [fig3_4, fig3_5, fig3_6], values: [2], k: 2, nsamp: 40}
-      nsamp: {figures: [fig3_7, fig3_8, fig3_9], values: [40], k: 2, p: 2}
-    girdles:
-      dataset: girdles
-      figures: {3: [fig3_10, fig3_11], 4: [fig3_12, fig3_13]}
-      scenarios: {A: {node_limit: 5, nsamp: 30}}
-profiles:
-  quick:
-    seeds: [0]
-    time_limit_s: 3
-    threads: {minlp: 1}
-    fois_replications: 2
-    fois_ch23: {replications: 2, girdles_seeds: 1, fig3_values: {k: [2], p: [2], nsamp: [40]}}
-"""
+TEST_CONFIG = (CONFIGS / "fois_ch23_small.yaml").read_text()
 
 
 @pytest.mark.workflow
 def test_workflow_builds_chapter23_figures(tmp_path: Path, project_root: Path,
                                            mirror: Path) -> None:
-    from test_workflow import make_workdir, snakemake
+    from workflow_utils import make_workdir, snakemake
 
     workdir = make_workdir(project_root, tmp_path / "wf")
     (workdir / "config/test.yaml").write_text(TEST_CONFIG)

@@ -265,7 +265,7 @@ def test_gap_table_reports_the_model_gap():
 # ----------------------------------------------------------------------------- workflow
 @pytest.mark.workflow
 def test_pam50_rules_end_to_end(tmp_path, project_root, mirror):
-    from test_workflow import make_workdir, snakemake
+    from workflow_utils import make_workdir, snakemake
 
     workdir = make_workdir(project_root, tmp_path / "wf")
     (workdir / "config/test.yaml").write_text(

@@ -7,16 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from test_workflow import make_workdir, snakemake
+from workflow_utils import CONFIGS, make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow
 
 # The cheapest artifact: the EM-restarts figure (iris1d only) with 50 restarts instead of 1000.
-TEST_CONFIG = """
-profiles:
-  quick:
-    method_overrides: {em_restarts: {restarts: 50}}
-"""
+TEST_CONFIG = (CONFIGS / "report_small.yaml").read_text()
 CONFIG_ARGS = ("--configfile", "config/config.yaml", "config/test.yaml")
 ARTIFACT = "figures/flaherty_em_restarts"
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_workflow import make_workdir, snakemake
+from workflow_utils import CONFIGS, make_workdir, snakemake
 
 from mixopt.provenance import sha256_file
 from mixopt.records import RecordError, read_record, stable_view
@@ -33,13 +33,7 @@ pytestmark = pytest.mark.workflow
 # 100 random starts instead of 300 (keeps each build under a minute on 2 cores). Every Chapter 1
 # method runs: random (seeded), tclust (seeded random starts), bclust (conic programs, Clarabel),
 # bclust in likelihood mode and the oracle; bclust also reads the tclust record (a record input).
-REPRO_CONFIG = """
-methods:
-  tclust: {nsamp: 100}
-studies:
-  fois_ch1:
-    real_data: {datasets: [fois_iris, fois_algerian_bejaia]}
-"""
+REPRO_CONFIG = (CONFIGS / "reproducibility_table1_5.yaml").read_text()
 REPRO_DATASETS = ("fois_iris", "fois_algerian_bejaia")
 CH1_METHODS = ("random", "tclust", "bclust", "bclust_lik", "oracle")
 # Columns of tables/fois_table1_5.csv that are clock readings (our t(s); the thesis' is printed).
@@ -135,12 +129,7 @@ def test_rebuild_from_scratch_gives_identical_records(tmp_path, project_root, mi
 # 2. Kill and resume: Table 2 with the local methods and the 1-d DP (no time-limited solver), so
 # the build has 6 record jobs of 1-10 s each (EM on the three data sets; SLSQP, SA and exact1d on
 # iris1d) after 3 downloads and 3 preprocessing jobs, run one at a time (--cores 1).
-KILL_CONFIG = """
-studies:
-  flaherty_table2:
-    columns: [em, slsqp, sa, exact1d]
-    only_on: {exact1d: [iris1d], slsqp: [iris1d], sa: [iris1d]}
-"""
+KILL_CONFIG = (CONFIGS / "reproducibility_kill.yaml").read_text()
 KILL_TARGET = "tables/flaherty_table2.csv"
 KILL_RECORDS = {f"results/quick/flaherty_table2/{ds}/em/seed0.json"
                 for ds in ("iris1d", "wine", "brca")} | {

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import slurm_cluster
+from workflow_utils import CONFIGS
 
 from mixopt.records import read_record
 
@@ -25,14 +26,7 @@ PLUGIN = "snakemake-executor-plugin-slurm>=1.0"  # the `slurm` extra of pyprojec
 RECORD = "results/quick/flaherty_table2/iris1d/em/seed0.json"
 TABLE = "tables/flaherty_table2.csv"
 # Table 2 with the EM column only (datasets merge with config.yaml's: iris1d, wine, brca).
-SLURM_TEST_CONFIG = """
-studies:
-  flaherty_table2:
-    columns: [em]
-profiles:
-  quick:
-    seeds: [0]
-"""
+SLURM_TEST_CONFIG = (CONFIGS / "slurm_em_column.yaml").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +51,7 @@ def slurm_plugin() -> None:
 
 def test_table2_em_column_built_through_slurm(slurm_plugin, mirror, project_root, cluster,
                                                tmp_path):
-    from test_workflow import make_workdir
+    from workflow_utils import make_workdir
 
     workdir = make_workdir(project_root, tmp_path / "wf")
     (workdir / "config/slurm_test.yaml").write_text(SLURM_TEST_CONFIG)

@@ -2,68 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from workflow_utils import CONFIGS, make_workdir, snakemake
 
 from mixopt.audit import audit_cell
 from mixopt.cli import main as mixopt_main
 from mixopt.records import read_record
 
 pytestmark = pytest.mark.workflow
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", "scripts", "profiles")
-
-
-def make_workdir(project_root: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = project_root / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
-
-
-def snakemake(workdir: Path, *args: str, mirror: Path | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
-    if mirror is not None:
-        cmd += ["--config", f"data={{'mirror': '{mirror}'}}"]
-    env = {k: v for k, v in os.environ.items() if k != "MIXOPT_DATA_MIRROR"}
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900, env=env)
-
-
 # A small study for the end-to-end test: every stage runs, global methods stop after 3 s.
-TEST_CONFIG = """
-studies:
-  flaherty_table2:
-    columns: [em, slsqp, minlp, exact1d]
-    constraints: {min_size: 1, pi_order: true}
-    only_on: {exact1d: [iris1d], slsqp: [iris1d]}
-    datasets:
-      iris1d: {k: 3, precision: {sigma: 0.4}}
-      wine: {k: 3, precision: {rule: inverse_mean_class_covariance, ddof: 1}}
-      brca: {k: 2, precision: {rule: mean_class_precision, ddof: 1}}
-  flaherty_fig1:
-    dataset: iris1d
-    k: 3
-    precision: {sigma: 0.4}
-    constraints: {min_size: 1, pi_order: true}
-    methods: [minlp, exact1d]
-    trace_n: 9
-profiles:
-  quick:
-    seeds: [0]
-    time_limit_s: 3
-    threads: {minlp: 1}
-    method_overrides: {em_restarts: {restarts: 50}}
-    fig1_sizes: {minlp: [6, 9], exact1d: [6, 9, 150]}
-"""
+TEST_CONFIG = (CONFIGS / "workflow_table2_fig1.yaml").read_text()
 
 
 @pytest.fixture(scope="module")
