@@ -12,6 +12,7 @@ from mixopt.constraints import (
     SetConstraint,
     load_constraints,
 )
+from mixopt.methods.map.formulations import add_side_constraints
 from mixopt.objectives import one_hot
 
 EXAMPLE_YAML = (CONFIGS / "constraints_example.yaml").read_text()
@@ -287,7 +288,7 @@ def solve_tiny(cons: Constraints, preferred: list[int]):
     m.obj = pyo.Objective(expr=sum((0.0 if c == preferred[i] else 1.0) * m.z[i, c]
                                    for i in range(n) for c in range(k))
                           + 0.01 * sum(m.mu[c, 0] for c in range(k)) - 0.01 * m.pi[0])
-    cons.add_to_pyomo(m, m.z, m.mu, m.pi, n, k, d)
+    add_side_constraints(cons, m, m.z, m.mu, m.pi, n, k, d)
     res = pyo.SolverFactory("highs").solve(m)
     assert pyo.check_optimal_termination(res)
     z = np.array([[pyo.value(m.z[i, c]) for c in range(k)] for i in range(n)])
@@ -297,7 +298,7 @@ def solve_tiny(cons: Constraints, preferred: list[int]):
 
 
 @pytest.mark.parametrize("kind", sorted(PYOMO_CASES))
-def test_add_to_pyomo_with_highs(kind):
+def test_add_side_constraints_with_highs(kind):
     cons, preferred = PYOMO_CASES[kind]
     _, lab0, mu0, pi0 = solve_tiny(Constraints.none(), preferred)
     assert cons.violations(lab0, 2, mu0, pi0, tol=1e-6)  # the constraint binds
@@ -312,17 +313,18 @@ def test_add_to_pyomo_with_highs(kind):
         assert m.side_constraints.component(kind) is not None
 
 
-def test_add_to_pyomo_rejects_contradictions_and_reuse():
+def test_add_side_constraints_rejects_contradictions_and_reuse():
     m = pyo.ConcreteModel()
     m.z = pyo.Var(range(6), range(2), domain=pyo.Binary)
     m.mu = pyo.Var(range(2), range(1))
     m.pi = pyo.Var(range(2))
     with pytest.raises(InfeasibleConstraintsError, match="cannot_link"):
-        Constraints(must_link=((0, 1),), cannot_link=((1, 0),)).add_to_pyomo(
-            m, m.z, m.mu, m.pi, 6, 2, 1)
+        add_side_constraints(Constraints(must_link=((0, 1),), cannot_link=((1, 0),)), m, m.z,
+                             m.mu, m.pi, 6, 2, 1)
     m2 = pyo.ConcreteModel()
     m2.z = pyo.Var(range(6), range(2), domain=pyo.Binary)
     m2.mu = pyo.Var(range(2), range(1), bounds=(0.0, 1.0))
     m2.pi = pyo.Var(range(2))
     with pytest.raises(InfeasibleConstraintsError, match=r"mu\[0, 0\]"):
-        Constraints(mu_lower=np.array(2.0)).add_to_pyomo(m2, m2.z, m2.mu, m2.pi, 6, 2, 1)
+        add_side_constraints(Constraints(mu_lower=np.array(2.0)), m2, m2.z, m2.mu, m2.pi, 6, 2,
+                             1)

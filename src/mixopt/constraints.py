@@ -34,7 +34,8 @@ feasibility reasoning implications act like must-links.
 
 :meth:`Constraints.validate` rejects contradictions before any solver runs;
 :meth:`Constraints.violations` lists what an assignment breaks; :meth:`Constraints.linear_system`
-and :meth:`Constraints.add_to_pyomo` hand the constraints to the local and the global methods.
+and :func:`mixopt.methods.map.formulations.add_side_constraints` hand the constraints to the
+local and the global methods.
 """
 
 from __future__ import annotations
@@ -569,67 +570,6 @@ class Constraints:
             for kk in comps:
                 ub.add(np.arange(n) * k + kk, -np.ones(n), -self.min_size)
         return (*eq.build(), *ub.build())
-
-    def add_to_pyomo(self, model: Any, z: Any, mu: Any, pi: Any, n: int, k: int, d: int) -> None:
-        """Add every side constraint to the Pyomo ``model`` in a Block ``side_constraints``.
-
-        ``z[i, kk]`` binary, ``mu[kk, j]`` and ``pi[kk]`` continuous. Known labels (propagated
-        through must-link/implication groups) fix rows of z; mu bounds tighten the Var bounds
-        (intersection); the rest become ConstraintLists on the block. Problem (4)'s own
-        constraints (one component per point, pi on the simplex) are the caller's.
-        """
-        import pyomo.environ as pyo
-
-        self.validate(n, k, d)
-        if model.component("side_constraints") is not None:
-            raise ValueError("model already has a component named 'side_constraints'")
-        blk = pyo.Block()
-        model.add_component("side_constraints", blk)
-
-        def clist(name: str, exprs: list[Any]) -> None:
-            if exprs:
-                cl = pyo.ConstraintList()
-                blk.add_component(name, cl)
-                for expr in exprs:
-                    cl.add(expr)
-
-        comps = range(k)
-        clist("must_link", [z[i, kk] == z[j, kk] for i, j in self.must_link for kk in comps])
-        clist("cannot_link", [z[i, kk] + z[j, kk] <= 1 for i, j in self.cannot_link
-                              for kk in comps])
-        clist("implies", [z[j, kk] <= z[i, kk] for j, i in self.implies for kk in comps])
-        clist("packing", [sum(z[i, s.component] for i in s.points) <= s.count
-                          for s in self.packing])
-        clist("partition", [sum(z[i, s.component] for i in s.points) == s.count
-                            for s in self.partition])
-        clist("cover", [sum(z[i, s.component] for i in s.points) >= s.count
-                        for s in self.cover])
-        if self.min_size > 0:
-            clist("min_size", [sum(z[i, kk] for i in range(n)) >= self.min_size for kk in comps])
-        if self.pi_order:
-            clist("pi_order", [pi[kk] <= pi[kk + 1] for kk in range(k - 1)])
-        for i, c in sorted(self.fixed_labels(n).items()):
-            for kk in comps:
-                value = 1 if kk == c else 0
-                var = z[i, kk]
-                if var.fixed and var.value is not None and round(var.value) != value:
-                    raise InfeasibleConstraintsError(
-                        f"known label {i} -> {c} needs z[{i}, {kk}] = {value}, but the model "
-                        f"already fixes it to {var.value}")
-                var.fix(value)
-        if self.mu_lower is not None or self.mu_upper is not None:
-            lo, hi = self.mu_box(k, d)
-            for kk in comps:
-                for j in range(d):
-                    var = mu[kk, j]
-                    if np.isfinite(lo[kk, j]):
-                        var.setlb(lo[kk, j] if var.lb is None else max(var.lb, lo[kk, j]))
-                    if np.isfinite(hi[kk, j]):
-                        var.setub(hi[kk, j] if var.ub is None else min(var.ub, hi[kk, j]))
-                    if var.lb is not None and var.ub is not None and var.lb > var.ub:
-                        raise InfeasibleConstraintsError(
-                            f"mu_bounds: the bounds of mu[{kk}, {j}] become empty "
-                            f"([{var.lb}, {var.ub}]) when intersected with the model's bounds")
 
 
 class _Rows:

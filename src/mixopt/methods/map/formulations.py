@@ -31,7 +31,7 @@ import numpy as np
 import pyomo.environ as pyo
 from numpy.typing import NDArray
 
-from mixopt.constraints import Constraints
+from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.problem import MAPProblem
 
 PI_FLOOR_NO_MIN_SIZE = 1e-6
@@ -64,6 +64,67 @@ def tangent_breakpoints(pi_lo: float, count: int) -> NDArray[np.float64]:
     return np.linspace(pi_lo, 1.0, count)
 
 
+def add_side_constraints(constraints: Constraints, model: Any, z: Any, mu: Any, pi: Any,
+                         n: int, k: int, d: int) -> None:
+    """Add every side constraint to the Pyomo ``model`` in a Block ``side_constraints``.
+
+    ``z[i, kk]`` binary, ``mu[kk, j]`` and ``pi[kk]`` continuous. Known labels (propagated
+    through must-link/implication groups) fix rows of z; mu bounds tighten the Var bounds
+    (intersection); the rest become ConstraintLists on the block. Problem (4)'s own
+    constraints (one component per point, pi on the simplex) are the caller's.
+    """
+    constraints.validate(n, k, d)
+    if model.component("side_constraints") is not None:
+        raise ValueError("model already has a component named 'side_constraints'")
+    blk = pyo.Block()
+    model.add_component("side_constraints", blk)
+
+    def clist(name: str, exprs: list[Any]) -> None:
+        if exprs:
+            cl = pyo.ConstraintList()
+            blk.add_component(name, cl)
+            for expr in exprs:
+                cl.add(expr)
+
+    comps = range(k)
+    clist("must_link", [z[i, kk] == z[j, kk] for i, j in constraints.must_link for kk in comps])
+    clist("cannot_link", [z[i, kk] + z[j, kk] <= 1 for i, j in constraints.cannot_link
+                          for kk in comps])
+    clist("implies", [z[j, kk] <= z[i, kk] for j, i in constraints.implies for kk in comps])
+    clist("packing", [sum(z[i, s.component] for i in s.points) <= s.count
+                      for s in constraints.packing])
+    clist("partition", [sum(z[i, s.component] for i in s.points) == s.count
+                        for s in constraints.partition])
+    clist("cover", [sum(z[i, s.component] for i in s.points) >= s.count
+                    for s in constraints.cover])
+    if constraints.min_size > 0:
+        clist("min_size", [sum(z[i, kk] for i in range(n)) >= constraints.min_size for kk in comps])
+    if constraints.pi_order:
+        clist("pi_order", [pi[kk] <= pi[kk + 1] for kk in range(k - 1)])
+    for i, c in sorted(constraints.fixed_labels(n).items()):
+        for kk in comps:
+            value = 1 if kk == c else 0
+            var = z[i, kk]
+            if var.fixed and var.value is not None and round(var.value) != value:
+                raise InfeasibleConstraintsError(
+                    f"known label {i} -> {c} needs z[{i}, {kk}] = {value}, but the model "
+                    f"already fixes it to {var.value}")
+            var.fix(value)
+    if constraints.mu_lower is not None or constraints.mu_upper is not None:
+        lo, hi = constraints.mu_box(k, d)
+        for kk in comps:
+            for j in range(d):
+                var = mu[kk, j]
+                if np.isfinite(lo[kk, j]):
+                    var.setlb(lo[kk, j] if var.lb is None else max(var.lb, lo[kk, j]))
+                if np.isfinite(hi[kk, j]):
+                    var.setub(hi[kk, j] if var.ub is None else min(var.ub, hi[kk, j]))
+                if var.lb is not None and var.ub is not None and var.lb > var.ub:
+                    raise InfeasibleConstraintsError(
+                        f"mu_bounds: the bounds of mu[{kk}, {j}] become empty "
+                        f"([{var.lb}, {var.ub}]) when intersected with the model's bounds")
+
+
 def _base_model(problem: MAPProblem, constraints: Constraints) -> tuple[pyo.ConcreteModel, float]:
     """Variables z, mu, pi with the assignment, simplex and side constraints."""
     n, k, d = problem.n, problem.k, problem.d
@@ -74,12 +135,19 @@ def _base_model(problem: MAPProblem, constraints: Constraints) -> tuple[pyo.Conc
     m.I = pyo.RangeSet(0, n - 1)
     m.K = pyo.RangeSet(0, k - 1)
     m.D = pyo.RangeSet(0, d - 1)
-    m.z = pyo.Var(m.I, m.K, domain=pyo.Binary)
-    m.mu = pyo.Var(m.K, m.D, bounds=lambda _, kk, j: (float(lo[j]), float(hi[j])))
-    m.pi = pyo.Var(m.K, bounds=(pi_lo, 1.0))
-    m.assign = pyo.Constraint(m.I, rule=lambda m, i: sum(m.z[i, kk] for kk in m.K) == 1)
-    m.simplex = pyo.Constraint(expr=sum(m.pi[kk] for kk in m.K) == 1)
-    constraints.add_to_pyomo(m, m.z, m.mu, m.pi, n, k, d)
+
+    def data_box(_: pyo.ConcreteModel, kk: int, j: int) -> tuple[float, float]:
+        return float(lo[j]), float(hi[j])
+
+    def one_component_per_point(m: pyo.ConcreteModel, i: int) -> pyo.Expression:
+        return sum(m.z[i, kk] for kk in m.K) == 1
+
+    m.z = pyo.Var(m.I, m.K, domain=pyo.Binary, doc="z_ik = 1: point i in component k")
+    m.mu = pyo.Var(m.K, m.D, bounds=data_box, doc="means mu_k in the data box [M^L, M^U]")
+    m.pi = pyo.Var(m.K, bounds=(pi_lo, 1.0), doc="proportions pi_k (floored, see pi_lower_bound)")
+    m.assign = pyo.Constraint(m.I, rule=one_component_per_point, doc="sum_k z_ik = 1")
+    m.simplex = pyo.Constraint(expr=sum(m.pi[kk] for kk in m.K) == 1, doc="sum_k pi_k = 1")
+    add_side_constraints(constraints, m, m.z, m.mu, m.pi, n, k, d)
     return m, pi_lo
 
 
@@ -101,13 +169,22 @@ def build_minlp(problem: MAPProblem, constraints: Constraints) -> Formulation:
         "kl,lj->kj", hi, np.minimum(chol, 0))
     nu_hi = np.einsum("kl,lj->kj", hi, np.maximum(chol, 0)) + np.einsum(
         "kl,lj->kj", lo, np.minimum(chol, 0))
-    m.nu = pyo.Var(m.K, m.D, bounds=lambda _, kk, j: (float(nu_lo[kk, j]), float(nu_hi[kk, j])))
-    m.whiten = pyo.Constraint(m.K, m.D, rule=lambda m, kk, j: m.nu[kk, j] == sum(
-        float(chol[l_, j]) * m.mu[kk, l_] for l_ in range(d)))
-    m.obj = pyo.Objective(expr=sum(
-        m.z[i, kk] * (0.5 * sum((float(w[i, j]) - m.nu[kk, j]) ** 2 for j in range(d))
-                      - pyo.log(m.pi[kk]))
-        for i in range(n) for kk in range(k)), sense=pyo.minimize)
+
+    def whitened_box(_: pyo.ConcreteModel, kk: int, j: int) -> tuple[float, float]:
+        return float(nu_lo[kk, j]), float(nu_hi[kk, j])
+
+    def whitened_mean(m: pyo.ConcreteModel, kk: int, j: int) -> pyo.Expression:
+        return m.nu[kk, j] == sum(float(chol[l_, j]) * m.mu[kk, l_] for l_ in range(d))
+
+    def neg_log_posterior(m: pyo.ConcreteModel) -> pyo.Expression:
+        return sum(m.z[i, kk] * (0.5 * sum((float(w[i, j]) - m.nu[kk, j]) ** 2 for j in range(d))
+                                 - pyo.log(m.pi[kk]))
+                   for i in range(n) for kk in range(k))
+
+    m.nu = pyo.Var(m.K, m.D, bounds=whitened_box, doc="nu_k = C' mu_k (Lambda = C C')")
+    m.whiten = pyo.Constraint(m.K, m.D, rule=whitened_mean, doc="nu_kj = sum_l C_lj mu_kl")
+    m.obj = pyo.Objective(rule=neg_log_posterior, sense=pyo.minimize,
+                          doc="Problem (4): sum_ik z_ik [1/2 |w_i - nu_k|^2 - log pi_k]")
     return Formulation(m, "minlp", True, n, k, d, {"pi_lower_bound": pi_lo})
 
 
@@ -118,34 +195,56 @@ def build_miqp(problem: MAPProblem, constraints: Constraints, breakpoints: int) 
     chol = np.linalg.cholesky(problem.precision)
     y = problem.y
     lo, hi = _mu_bounds(m, k, d)
-    m.t = pyo.Var(m.I, m.K, m.D)
-    m.mc_lo = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
-                             float(lo[kk, j]) * m.z[i, kk] <= m.t[i, kk, j])
-    m.mc_hi = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
-                             m.t[i, kk, j] <= float(hi[kk, j]) * m.z[i, kk])
-    m.mc_mu_lo = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
-                                m.mu[kk, j] - float(hi[kk, j]) * (1 - m.z[i, kk])
-                                <= m.t[i, kk, j])
-    m.mc_mu_hi = pyo.Constraint(m.I, m.K, m.D, rule=lambda m, i, kk, j:
-                                m.t[i, kk, j]
-                                <= m.mu[kk, j] - float(lo[kk, j]) * (1 - m.z[i, kk]))
-    # e_i = C'(y_i - sum_k t_ik): the quadratic term becomes 1/2 sum_ij e_ij^2.
-    m.e = pyo.Var(m.I, m.D)
-    m.resid = pyo.Constraint(m.I, m.D, rule=lambda m, i, j: m.e[i, j] == sum(
-        float(chol[l_, j]) * (float(y[i, l_]) - sum(m.t[i, kk, l_] for kk in m.K))
-        for l_ in range(d)))
     log_lo = float(np.log(pi_lo))
     bps = tangent_breakpoints(pi_lo, breakpoints)
+
+    # McCormick envelope of t_ikj = z_ik mu_kj (z binary, mu_kj in [lo_kj, hi_kj])
+    def mccormick_lower_z(m: pyo.ConcreteModel, i: int, kk: int, j: int) -> pyo.Expression:
+        return float(lo[kk, j]) * m.z[i, kk] <= m.t[i, kk, j]
+
+    def mccormick_upper_z(m: pyo.ConcreteModel, i: int, kk: int, j: int) -> pyo.Expression:
+        return m.t[i, kk, j] <= float(hi[kk, j]) * m.z[i, kk]
+
+    def mccormick_lower_mu(m: pyo.ConcreteModel, i: int, kk: int, j: int) -> pyo.Expression:
+        return m.mu[kk, j] - float(hi[kk, j]) * (1 - m.z[i, kk]) <= m.t[i, kk, j]
+
+    def mccormick_upper_mu(m: pyo.ConcreteModel, i: int, kk: int, j: int) -> pyo.Expression:
+        return m.t[i, kk, j] <= m.mu[kk, j] - float(lo[kk, j]) * (1 - m.z[i, kk])
+
+    def residual(m: pyo.ConcreteModel, i: int, j: int) -> pyo.Expression:
+        return m.e[i, j] == sum(float(chol[l_, j]) * (float(y[i, l_])
+                                                      - sum(m.t[i, kk, l_] for kk in m.K))
+                                for l_ in range(d))
+
+    def tangent_of_log(m: pyo.ConcreteModel, kk: int, b: int) -> pyo.Expression:
+        return m.logpi[kk] <= float(np.log(bps[b])) + (m.pi[kk] - float(bps[b])) / float(bps[b])
+
+    def log_weight_if_assigned(m: pyo.ConcreteModel, i: int, kk: int) -> pyo.Expression:
+        return m.w[i, kk] <= m.logpi[kk] - log_lo * (1 - m.z[i, kk])
+
+    def miqp_objective(m: pyo.ConcreteModel) -> pyo.Expression:
+        return (0.5 * sum(m.e[i, j] ** 2 for i in m.I for j in m.D)
+                - sum(m.w[i, kk] for i in m.I for kk in m.K))
+
+    m.t = pyo.Var(m.I, m.K, m.D, doc="t_ikj = z_ik mu_kj (Sec. 3.1)")
+    m.mc_lo = pyo.Constraint(m.I, m.K, m.D, rule=mccormick_lower_z, doc="lo_kj z_ik <= t_ikj")
+    m.mc_hi = pyo.Constraint(m.I, m.K, m.D, rule=mccormick_upper_z, doc="t_ikj <= hi_kj z_ik")
+    m.mc_mu_lo = pyo.Constraint(m.I, m.K, m.D, rule=mccormick_lower_mu,
+                                doc="mu_kj - hi_kj (1 - z_ik) <= t_ikj")
+    m.mc_mu_hi = pyo.Constraint(m.I, m.K, m.D, rule=mccormick_upper_mu,
+                                doc="t_ikj <= mu_kj - lo_kj (1 - z_ik)")
+    # e_i = C'(y_i - sum_k t_ik): the quadratic term becomes 1/2 sum_ij e_ij^2.
+    m.e = pyo.Var(m.I, m.D, doc="whitened residual e_i = C'(y_i - sum_k t_ik)")
+    m.resid = pyo.Constraint(m.I, m.D, rule=residual, doc="e_ij = sum_l C_lj (y_il - sum_k t_ikl)")
     m.B = pyo.RangeSet(0, len(bps) - 1)
-    m.logpi = pyo.Var(m.K, bounds=(log_lo, 0.0))
-    m.tangent = pyo.Constraint(m.K, m.B, rule=lambda m, kk, b: m.logpi[kk] <= float(
-        np.log(bps[b])) + (m.pi[kk] - float(bps[b])) / float(bps[b]))
-    m.w = pyo.Var(m.I, m.K, bounds=(log_lo, 0.0))
-    m.xent = pyo.Constraint(m.I, m.K, rule=lambda m, i, kk:
-                            m.w[i, kk] <= m.logpi[kk] - log_lo * (1 - m.z[i, kk]))
-    m.obj = pyo.Objective(
-        expr=0.5 * sum(m.e[i, j] ** 2 for i in m.I for j in m.D)
-        - sum(m.w[i, kk] for i in m.I for kk in m.K), sense=pyo.minimize)
+    m.logpi = pyo.Var(m.K, bounds=(log_lo, 0.0), doc="outer approximation of log pi_k")
+    m.tangent = pyo.Constraint(m.K, m.B, rule=tangent_of_log,
+                               doc="logpi_k <= log p_b + (pi_k - p_b) / p_b at breakpoints p_b")
+    m.w = pyo.Var(m.I, m.K, bounds=(log_lo, 0.0), doc="w_ik = z_ik log pi_k")
+    m.xent = pyo.Constraint(m.I, m.K, rule=log_weight_if_assigned,
+                            doc="w_ik <= logpi_k - log(pi_lo) (1 - z_ik)")
+    m.obj = pyo.Objective(rule=miqp_objective, sense=pyo.minimize,
+                          doc="1/2 sum_ij e_ij^2 - sum_ik w_ik")
     return Formulation(m, "miqp", False, n, k, d,
                        {"pi_lower_bound": pi_lo, "breakpoints": bps.tolist()})
 
