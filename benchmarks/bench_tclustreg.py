@@ -1,4 +1,5 @@
-"""tclustreg (specs/tclustreg.md): wall time of fit_tclustreg and speed-up over a naive loop.
+"""tclustreg (docs/reference-tclustreg.md): wall time of fit_tclustreg and speed-up over a naive
+loop.
 
 Usage: python benchmarks/bench_tclustreg.py [--n 1000] [--p 10] [--k 5] [--nsamp 300 3000]
                                             [--naive-nsamp 100] [--bar-omega 0.05] [--seed 1]
@@ -32,7 +33,8 @@ _LOG2PI = math.log(2.0 * math.pi)
 
 def naive_run(X: np.ndarray, y: np.ndarray, k: int, subsets: np.ndarray, props: np.ndarray,
               refsteps: int = 10) -> np.ndarray:
-    """Reference: one start at a time, per-cluster lstsq (tclustreg.md 2-3); returns fullsol."""
+    """Reference: one start at a time, per-cluster lstsq (docs/reference-tclustreg.md 2-3); returns
+    fullsol."""
     n, p = X.shape
     fullsol = np.full(subsets.shape[0], np.nan)
     for i in range(subsets.shape[0]):

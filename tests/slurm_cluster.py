@@ -1,9 +1,9 @@
 """A throw-away one-node SLURM cluster on this machine, for tests (needs root; Debian packages).
 
-Recipe: shared/specs/slurm_local_cluster.md. `start()` installs slurm-wlm and munge with apt-get
-if needed, writes /etc/slurm/slurm.conf (the standard path: the SLURM jobstep executor removes
-$SLURM_CONF from the environment of the `srun` inside each job) with state, spool, pid and log
-files in a temporary directory, starts munged (unless one already answers), slurmctld and slurmd
+Recipe: docs/clusters.md, section 'The test cluster'. `start()` installs slurm-wlm and munge with
+apt-get if needed, writes /etc/slurm/slurm.conf (the standard path: the SLURM jobstep executor
+removes $SLURM_CONF from the environment of the `srun` inside each job) with state, spool, pid and
+log files in a temporary directory, starts munged (unless one already answers), slurmctld and slurmd
 in the foreground as children of this process, and waits until the node is idle. `stop()` ends
 exactly the daemons it started, by pid, and removes the files it wrote. Anything that prevents a
 cluster raises `ClusterUnavailable`, which tests turn into a skip.

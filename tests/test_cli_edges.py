@@ -1,5 +1,4 @@
-"""Bad input at the command line: refused up front with one line, inputs never overwritten
-(issue 20, items 3, 7, 9 and 10)."""
+"""Bad input at the command line: refused up front with one line, inputs never overwritten."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A terminated ``mixopt`` stops every process it started and writes nothing (issue 20, item 2)."""
+"""A terminated ``mixopt`` stops every process it started and writes nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reproducibility and crash safety of the workflow, end to end in temporary copies (issue 8).
+"""Reproducibility and crash safety of the workflow, end to end in temporary copies.
 
 1. Two builds from scratch in two fresh directories give the same records, up to the fields that
    measure time, host or clock (:func:`mixopt.records.stable_view`), the same processed data and

@@ -1,4 +1,5 @@
-"""Tests for mixopt.simulate (MixSim, MixSimreg, simdataset, simdatasetreg; specs/mixsim.md)."""
+"""Tests for mixopt.simulate (MixSim, MixSimreg, simdataset, simdatasetreg;
+docs/reference-mixsim.md)."""
 
 from __future__ import annotations
 

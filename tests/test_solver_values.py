@@ -1,5 +1,5 @@
-"""A solution copied back from the isolated SCIP process logs no Pyomo W1001/W1002 warnings
-(issue 20, item 10): a solver's values meet domains and bounds only up to its tolerances."""
+"""A solution copied back from the isolated SCIP process logs no Pyomo W1001/W1002 warnings:
+a solver's values meet domains and bounds only up to its tolerances."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests for tclust (alpha = 0, equal weights; specs/tclust.md) and the random/oracle baselines."""
+"""Tests for tclust (alpha = 0, equal weights; docs/reference-tclust.md) and the random/oracle
+baselines."""
 
 from __future__ import annotations
 

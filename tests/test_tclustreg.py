@@ -1,4 +1,5 @@
-"""Tests for tclustreg without trimming (specs/tclustreg.md) and the thesis' log L^ (Sec. 2.1)."""
+"""Tests for tclustreg without trimming (docs/reference-tclustreg.md) and the thesis' log L^ (Sec.
+2.1)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def fitted(separated):
 
 
 # --------------------------------------------------------------------------------------------
-# naive reference: one start at a time, plain numpy/scipy, FSDA formulas (tclustreg.md 2-3)
+# naive reference: one start at a time, plain numpy/scipy, FSDA formulas
+# (docs/reference-tclustreg.md 2-3)
 
 
 def naive_run(X, y, k, subsets, props, refsteps=10):

@@ -63,7 +63,8 @@ def table2_metrics(
 
 
 def adjusted_rand_index(a: ArrayLike, b: ArrayLike) -> float:
-    """Adjusted Rand index as FSDA RandIndexFS (tclust.md 7): Hubert-Arabie, 0 when T = E.
+    """Adjusted Rand index as FSDA RandIndexFS (docs/reference-tclust.md 7): Hubert-Arabie, 0 when T
+    = E.
 
     Equals scikit-learn's ``adjusted_rand_score`` except in that degenerate case (sklearn: 1).
     """

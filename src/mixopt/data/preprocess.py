@@ -1,7 +1,7 @@
 """Processed data sets: parse verified raw files and apply the published preprocessing.
 
 Flaherty et al. sets (``iris1d``, ``wine``, ``brca``) are unscaled; the Fois thesis sets
-(``fois_*``) z-score every feature with the sample std (bclust_reference.md section 7); ``girdles``
+(``fois_*``) z-score every feature with the sample std (docs/reference-bclust.md 7); ``girdles``
 is the FSDA trade data for clusterwise regression. Label codes are 0..K-1 in the order of the
 published labels (thesis label = code + 1).
 """

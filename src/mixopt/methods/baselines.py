@@ -1,19 +1,20 @@
 """Random and oracle baselines of the thesis, Chapter 1 (Sec. 1.3.1).
 
-* **random**: ids_i = floor(u_i k), u_i ~ U(0,1), n draws (bclust_reference.md 5 item 2; 0-based
-  here, the MATLAB code adds 1). ``matlab_compatible=True`` draws u with numpy's
-  ``RandomState(seed)``, which equals MATLAB's ``rng(seed); rand(n, 1)`` (bclust_reference.md 7).
+* **random**: ids_i = floor(u_i k), u_i ~ U(0,1), n draws (docs/reference-bclust.md 5 item 1;
+  0-based here, the MATLAB code adds 1). ``matlab_compatible=True`` draws u with numpy's
+  ``RandomState(seed)``, which equals MATLAB's ``rng(seed); rand(n, 1)`` (docs/reference-bclust.md
+  7).
 * **oracle**: the true labels (an unfeasible benchmark, ARI = 1).
 
 Both report the same objective as :func:`mixopt.methods.robust.tclust.fit_tclust`'s
 ``objective_labels``, namely tclust's equal-weight classification log-likelihood at the restricted
-ML parameters of the labelling (tclust.md 3.2 item 5):
+ML parameters of the labelling (docs/reference-tclust.md 3.2 item 5):
 
     obj(z) = sum_{j: n_j > 0} sum_{i: z_i = j} log phi(x_i; m_j, S_j),
 
 m_j = cluster mean, S_j = restricted ML scatter (divisor n_j; restriction as in tclust). The
 thesis tables instead re-evaluate every labelling with bclust's objective
-(bclust_reference.md 1); that is computed elsewhere from the same ``labels``.
+(docs/reference-bclust.md 1); that is computed elsewhere from the same ``labels``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class BaselineResult:
 
 def random_labels(n: int, k: int, seed: int | np.random.Generator = 0,
                   matlab_compatible: bool = False) -> NDArray[np.int64]:
-    """ids_i = floor(u_i k), u_i ~ U(0,1) (bclust_reference.md 5 item 2, 0-based)."""
+    """ids_i = floor(u_i k), u_i ~ U(0,1) (docs/reference-bclust.md 5 item 1, 0-based)."""
     if k < 1 or n < 1:
         raise ValueError("n and k must be >= 1")
     if matlab_compatible:

@@ -65,8 +65,8 @@ def gap_notes(records: dict[str, dict]) -> list[str]:
             f"on {pub['threads']['miqp']} threads with Gurobi); ours after {limits} s. Gaps "
             "shrink with time, so only the ordering (with labels << without) is comparable "
             "in the quick profile.",
-            "exact (ours, not in the paper): the SDP branch-and-bound of issue 9 with the same "
-            "139 labels; its lower bound is certified by weak duality (docs/exact.md)."]
+            "exact (ours, not in the paper): the SDP branch-and-bound of method exact with the "
+            "same 139 labels; its lower bound is certified by weak duality (docs/exact.md)."]
 
 
 def agreement_notes(records: dict[str, dict], dataset: str) -> list[str]:

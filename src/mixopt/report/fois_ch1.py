@@ -295,7 +295,7 @@ def table1_5_markdown(df: pd.DataFrame, profile: str, notes: list[str]) -> str:
 
 def table1_5_notes(df: pd.DataFrame) -> list[str]:
     notes = list(COMMON_NOTES)
-    notes.append("Data prepared as the thesis code does (bclust_reference.md 7): every column "
+    notes.append("Data prepared as the thesis code does (docs/reference-bclust.md 7): every column "
                  "z-scored with the sample sd; the Algerian sets have n = 122 with p = 10 "
                  "(Bejaia) and p = 13 (Sidi-Bel Abbes, incl. day, month and the constant year, "
                  "a zero column), not the n = 244, p = 4 printed in the thesis.")

@@ -1,7 +1,7 @@
 """MixSim-style simulation of Gaussian mixtures and clusterwise regressions with a target overlap.
 
 Python reimplementation of FSDA's MixSim, simdataset, MixSimreg and simdatasetreg as specified in
-``specs/mixsim.md`` (Melnykov, Chen and Maitra 2012; Maitra and Melnykov 2010).
+docs/reference-mixsim.md (Melnykov, Chen and Maitra 2012; Maitra and Melnykov 2010).
 """
 
 from mixopt.simulate.mixsim import (

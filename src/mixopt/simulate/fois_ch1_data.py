@@ -1,4 +1,4 @@
-"""One simulated data set of the thesis' Chapter 1 (Sec. 1.3.3; bclust_reference.md 6).
+"""One simulated data set of the thesis' Chapter 1 (Sec. 1.3.3; docs/reference-bclust.md 6).
 
 ``MixSim(k, p, 'sph', struct('shw', r^2, 'pars', 'VVV'), 'BarOmega', w)`` with FSDA's other
 defaults (equal proportions, means in U[0,1]^p, cdet = shb = 100), then ``simdataset(n, ...)``.

@@ -1,9 +1,11 @@
-"""MixSim and MixSimreg: random mixtures with a prescribed pairwise overlap (spec ``mixsim.md``).
+"""MixSim and MixSimreg: random mixtures with a prescribed pairwise overlap
+(docs/reference-mixsim.md).
 
-Follows FSDA 8.5.32 ``MixSim.m`` / ``MixSimreg.m`` (the version the thesis used), spec sections
-3-5 and 8.1. Differences from FSDA, all deliberate:
+Follows FSDA 8.5.32 ``MixSim.m`` / ``MixSimreg.m`` (the version the thesis used),
+docs/reference-mixsim.md sections 3-5 and 8.1. Differences from FSDA, all deliberate:
 
-* random numbers come from ``numpy.random.Generator`` (MATLAB streams cannot be replayed, spec 10);
+* random numbers come from ``numpy.random.Generator`` (MATLAB streams cannot be replayed,
+  docs/reference-mixsim.md 10);
 * the bisection ``FindC`` (200 halvings per bracket, stop when |omega - target| <= tol(1)) is
   replaced by ``scipy.optimize.brentq`` on the same brackets [0, 4], [4, 16], [16, 256], ... with
   the same acceptance test |omega - target| <= tol(1) and the same bracket cut-off quirk (a c found
@@ -63,7 +65,7 @@ class MixSimError(RuntimeError):
 
 
 # --------------------------------------------------------------------------------------------
-# restreigen (tclust.md section 4)
+# restreigen (docs/reference-tclust.md 4)
 
 
 def restreigen(d: ArrayLike, weights: ArrayLike, c: float, tol: float = 1e-8) -> NDArray:
@@ -71,7 +73,8 @@ def restreigen(d: ArrayLike, weights: ArrayLike, c: float, tol: float = 1e-8) ->
 
     ``d`` is v x k (column j = eigenvalues of cluster j), ``weights`` the k cluster weights n_j,
     ``c >= 1`` the maximal ratio. Returns e_jl = min(max(d_jl, m*), c m*) with m* minimising
-    sum_j (n_j/n) sum_l [log e_jl + d_jl / e_jl] over the 2kv+1 interval candidates (tclust.md 4).
+    sum_j (n_j/n) sum_l [log e_jl + d_jl / e_jl] over the 2kv+1 interval candidates
+    (docs/reference-tclust.md 4).
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
@@ -110,11 +113,12 @@ def restreigen(d: ArrayLike, weights: ArrayLike, c: float, tol: float = 1e-8) ->
 
 
 # --------------------------------------------------------------------------------------------
-# random parameters (spec section 4)
+# random parameters (docs/reference-mixsim.md 4)
 
 
 def gen_pi(k: int, pi_low: float, rng: np.random.Generator) -> NDArray:
-    """Mixing proportions (FSDA genPi, spec 4.1): pi_low + (1 - k pi_low) Dirichlet(1, ..., 1).
+    """Mixing proportions (FSDA genPi, docs/reference-mixsim.md 4.1): pi_low + (1 - k pi_low)
+    Dirichlet(1, ..., 1).
 
     pi_low = 0 (FSDA default) or pi_low = 1/k gives equal proportions and uses no random numbers.
     """
@@ -155,7 +159,8 @@ def _gen_sph_sigma(v: int, k: int, hom: bool, rng: np.random.Generator) -> NDArr
 
 @dataclass(frozen=True)
 class GPCM:
-    """FSDA ``sph`` struct (spec 5): GPCM model letters and restriction constants.
+    """FSDA ``sph`` struct (docs/reference-mixsim.md 5): GPCM model letters and restriction
+    constants.
 
     Only ``pars = "VVV"`` (the thesis model) is implemented; shw = r^2 in the thesis.
     """
@@ -180,7 +185,8 @@ class GPCM:
 
 
 def gen_sigma_gpcm(v: int, k: int, model: GPCM, rng: np.random.Generator) -> NDArray:
-    """FSDA genSigmaGPCM (spec 5.1): Sigma_j = vol_j Omega_j diag(shape_j) Omega_j^T.
+    """FSDA genSigmaGPCM (docs/reference-mixsim.md 5.1): Sigma_j = vol_j Omega_j diag(shape_j)
+    Omega_j^T.
 
     Volumes U(0,1); rho ~ U(-1,1); shapes sorted U(0,1) divided by their geometric mean;
     rotations = eigenvectors (ascending) of the sample covariance of 10 rows Z R_rho, R_rho the
@@ -207,7 +213,8 @@ def _rel_change(new: NDArray, old: NDArray) -> float:
 
 
 def restr_sigma_gpcm(s: NDArray, weights: ArrayLike, model: GPCM) -> NDArray:
-    """FSDA restrSigmaGPCM for VVV (tclust.md 5.1): determinant-and-shape restriction.
+    """FSDA restrSigmaGPCM for VVV (docs/reference-tclust.md 5.1): determinant-and-shape
+    restriction.
 
     Enforces, up to the iteration tolerance, max/min eigenvalue <= shw within each Sigma_j,
     rank-wise shape ratios <= shb across clusters and max|Sigma_j|/min|Sigma_j| <= cdet.
@@ -274,7 +281,8 @@ def restr_sigma_gpcm(s: NDArray, weights: ArrayLike, model: GPCM) -> NDArray:
 
 
 def _restrict_eigen(s: NDArray, pi: NDArray, factor: float) -> NDArray:
-    """restrfactor option (spec 4.4): restreigen on the v x k matrix of all eigenvalues."""
+    """restrfactor option (docs/reference-mixsim.md 4.4): restreigen on the v x k matrix of all
+    eigenvalues."""
     k, v, _ = s.shape
     lam = np.empty((v, k))
     vecs = np.empty((k, v, v))
@@ -286,7 +294,7 @@ def _restrict_eigen(s: NDArray, pi: NDArray, factor: float) -> NDArray:
 
 
 # --------------------------------------------------------------------------------------------
-# scale search (spec section 3)
+# scale search (docs/reference-mixsim.md 3)
 
 
 def _statistic(kind: str) -> Callable[[NDArray], float]:
@@ -301,7 +309,8 @@ def _find_scale(
     omap: Callable[[float], NDArray], stat: Callable[[NDArray], float], target: float,
     tol: float, cutoff: float,
 ) -> float | None:
-    """Bracket escalation [0,4], [4,16], [16,256], ... with brentq per bracket (spec 3, FindC).
+    """Bracket escalation [0,4], [4,16], [16,256], ... with brentq per bracket
+    (docs/reference-mixsim.md 3, FindC).
 
     Returns c with |stat(omap(c)) - target| <= tol, or None (failure for this attempt).
     """
@@ -322,7 +331,8 @@ def _find_scale(
 
 @dataclass(frozen=True)
 class MixSimResult:
-    """Output of :func:`mixsim` (spec 6); S is (k, v, v), rc_max a 0-based pair."""
+    """Output of :func:`mixsim` (docs/reference-mixsim.md 6); S is (k, v, v), rc_max a 0-based
+    pair."""
 
     pi: NDArray[np.float64]
     mu: NDArray[np.float64]
@@ -390,7 +400,8 @@ def _search(
 ) -> tuple[float, NDArray] | None:
     stat = _statistic(kind)
     if stat(asymptotic_omega_map(pars)) - target < -tol:
-        return None  # target unreachable for these parameters (asymptotic check, spec 3)
+        # target unreachable for these parameters (asymptotic check, docs/reference-mixsim.md 3)
+        return None
     cache: dict[float, NDArray] = {}
 
     def omap(c: float) -> NDArray:
@@ -428,12 +439,13 @@ def mixsim(
 ) -> MixSimResult:
     """Random k-component Gaussian mixture in p dimensions with a target overlap (FSDA MixSim).
 
-    Per attempt (spec 4): pi (``gen_pi``), means U(interval)^p, covariances (Wishart-type with
-    eccentricity <= ``ecc``; spherical if ``sph=True``; GPCM if ``sph`` is a :class:`GPCM`),
-    optional ``restrfactor`` eigenvalue restriction (ignored with GPCM, as in FSDA); then the
-    common covariance scale c solving overlap(c) = target (spec 3). The overlap statistic is
-    BarOmega, MaxOmega (default 0.15 when nothing is given) or StdOmega. ``tol[1]`` (Davies'
-    accuracy in FSDA) is accepted for compatibility; the cdf here is accurate to ~1e-9.
+    Per attempt (docs/reference-mixsim.md 4): pi (``gen_pi``), means U(interval)^p, covariances
+    (Wishart-type with eccentricity <= ``ecc``; spherical if ``sph=True``; GPCM if ``sph`` is a
+    :class:`GPCM`), optional ``restrfactor`` eigenvalue restriction (ignored with GPCM, as in FSDA);
+    then the common covariance scale c solving overlap(c) = target (docs/reference-mixsim.md 3). The
+    overlap statistic is BarOmega, MaxOmega (default 0.15 when nothing is given) or StdOmega.
+    ``tol[1]`` (Davies' accuracy in FSDA) is accepted for compatibility; the cdf here is accurate to
+    ~1e-9.
     """
     if not (isinstance(k, int | np.integer) and k >= 2):
         raise ValueError("k must be an integer >= 2")
@@ -470,12 +482,12 @@ def mixsim(
 
 
 # --------------------------------------------------------------------------------------------
-# MixSimreg (spec 8.1)
+# MixSimreg (docs/reference-mixsim.md 8.1)
 
 
 @dataclass(frozen=True)
 class XDistrib:
-    """Distribution of the regressors (FSDA ``Xdistrib``, spec 8.1).
+    """Distribution of the regressors (FSDA ``Xdistrib``, docs/reference-mixsim.md 8.1).
 
     type: "Uniform" (a, b; defaults 0 and 1), "Normal" (mu 0.5, sigma 1), "HalfNormal" (sigma 1)
     or "User" (bar_x given, optionally X for simdatasetreg). Parameters are scalars or arrays
@@ -521,7 +533,8 @@ class XDistrib:
 
 @dataclass(frozen=True)
 class BetaDistrib:
-    """Distribution of the regression coefficients (FSDA ``betadistrib``, spec 8.1).
+    """Distribution of the regression coefficients (FSDA ``betadistrib``, docs/reference-mixsim.md
+    8.1).
 
     Default (``None`` in :func:`mixsimreg`): N(0, 1). type "Normal" (mu default 0.5 as FSDA's
     struct, sigma 1), "Uniform" (a + (b - a) U(0,1), a and b default 0 as in FSDA, so beta = 0),
@@ -555,7 +568,8 @@ class BetaDistrib:
 
 @dataclass(frozen=True)
 class MixSimRegResult(MixSimResult):
-    """Output of :func:`mixsimreg` (spec 8.1): the MixSim fields (mu: the k means of y, S: the k
+    """Output of :func:`mixsimreg` (docs/reference-mixsim.md 8.1): the MixSim fields (mu: the k
+    means of y, S: the k
     error variances) plus beta (p x k) and the distributions of X and beta."""
 
     beta: NDArray[np.float64]
@@ -580,7 +594,8 @@ def mixsimreg(
     seed: int | np.random.Generator = 0,
     on_fail: Literal["raise", "return"] = "raise",
 ) -> MixSimRegResult:
-    """Clusterwise linear regression mixture with a target overlap (FSDA MixSimreg, spec 8.1).
+    """Clusterwise linear regression mixture with a target overlap (FSDA MixSimreg,
+    docs/reference-mixsim.md 8.1).
 
     p counts the coefficients including the intercept. Per attempt: pi, beta (p x k), error
     variances U(0,1) (one shared value if ``hom``), optional ``restrfactor`` on the variances;

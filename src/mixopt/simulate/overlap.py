@@ -1,6 +1,6 @@
 """Exact pairwise misclassification probabilities of Gaussian mixtures (MixSim overlap).
 
-Implements ``specs/mixsim.md`` sections 1-3 (Maitra and Melnykov 2010; FSDA ``ComputePars``,
+Implements docs/reference-mixsim.md 1-3 (Maitra and Melnykov 2010; FSDA ``ComputePars``,
 ``GetOmegaMap``): the probability omega_{j|i} that a point of component i has a larger weighted
 density under component j is the cdf of a linear combination of independent noncentral
 chi-squares with one degree of freedom plus a normal term,
@@ -10,7 +10,7 @@ chi-squares with one degree of freedom plus a normal term,
 FSDA evaluates this cdf with Davies' algorithm AS 155 at accuracy 1e-6; here it is computed by
 Gil-Pelaez inversion of the characteristic function with adaptive quadrature (QUADPACK through
 ``scipy.integrate.quad``; the oscillatory tail uses the Fourier-weighted rule QAWF), with absolute
-error well below 1e-7 (spec section 2.3 accepts any method with error <~ 1e-7).
+error well below 1e-7 (docs/reference-mixsim.md 2.3 accepts any method with error <~ 1e-7).
 """
 
 from __future__ import annotations
@@ -36,13 +36,16 @@ __all__ = [
     "summarize_omega",
 ]
 
-_EIG_ONE_TOL = 1e-6  # |lambda - 1| <= this: coordinate goes to the normal term (spec 2.1 step 4)
-_HOM_TOL = 1e-14  # per-pair homogeneity test on eigenvalues (spec 2.2)
-_ZERO_TOL = 1e-10  # entries set to zero before eigen-decompositions (spec 2.1, ComputePars)
+# |lambda - 1| <= this: coordinate goes to the normal term (docs/reference-mixsim.md 2.1)
+_EIG_ONE_TOL = 1e-6
+_HOM_TOL = 1e-14  # per-pair homogeneity test on eigenvalues (docs/reference-mixsim.md 2.2)
+# entries set to zero before eigen-decompositions (docs/reference-mixsim.md 2.1, ComputePars)
+_ZERO_TOL = 1e-10
 
 
 def _log_cf(u: NDArray[np.float64], coef: NDArray, ncp: NDArray, sigma: float) -> NDArray:
-    """log of the characteristic function of Q at real u >= 0 (spec 2.3), shape (len(u),)."""
+    """log of the characteristic function of Q at real u >= 0 (docs/reference-mixsim.md 2.3), shape
+    (len(u),)."""
     z = 1.0 - 2j * np.multiply.outer(u, coef)  # (n_u, m), real part 1: principal log continuous
     iu = 1j * np.multiply.outer(u, coef * ncp)
     out = np.sum(-0.5 * np.log(z) + iu / z, axis=-1) if coef.size else np.zeros(u.shape, complex)
@@ -57,7 +60,8 @@ def gchisq_cdf(
     *,
     epsabs: float = 1e-10,
 ) -> float:
-    """P(sum_l coef_l chi2_1(ncp_l) + sigma Z <= t) by Gil-Pelaez inversion (spec 2.3).
+    """P(sum_l coef_l chi2_1(ncp_l) + sigma Z <= t) by Gil-Pelaez inversion
+    (docs/reference-mixsim.md 2.3).
 
     F(t) = 1/2 - (1/pi) int_0^inf Im[exp(-i u t) phi_Q(u)] / u du. The integral is split at
     u = A: [0, A] by adaptive Gauss-Kronrod (QAGS), [A, inf) as a Fourier integral of the
@@ -132,7 +136,8 @@ def gchisq_cdf(
 
 @dataclass(frozen=True)
 class OverlapPars:
-    """Per ordered pair (i, j) quantities of spec 2.1 at scale c = 1 (FSDA ``ComputePars``).
+    """Per ordered pair (i, j) quantities of docs/reference-mixsim.md 2.1 at scale c = 1 (FSDA
+    ``ComputePars``).
 
     lam[i, j] are the eigenvalues of Sigma_{j|i} = Sigma_i^{1/2} Sigma_j^{-1} Sigma_i^{1/2},
     delta[i, j] = Gamma^T Sigma_i^{-1/2} (mu_i - mu_j), const[i, j] =
@@ -177,7 +182,8 @@ def _check_mixture(pi: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> tuple[NDAr
 
 
 def overlap_pars(pi: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> OverlapPars:
-    """Quantities of spec 2.1 for every ordered pair; sigma is (k, v, v) (or (k,) variances)."""
+    """Quantities of docs/reference-mixsim.md 2.1 for every ordered pair; sigma is (k, v, v) (or
+    (k,) variances)."""
     p, m, s = _check_mixture(pi, mu, sigma)
     k, v = m.shape
     sqrt_s, inv_s, det_s = [], [], []
@@ -211,13 +217,14 @@ def overlap_pars(pi: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> OverlapPars:
 
 
 def _pair_prob(lam: NDArray, delta: NDArray, const: float, hom: bool, c: float) -> float:
-    """omega_{j|i} at covariance scale c (delta -> delta / sqrt(c), spec 3)."""
+    """omega_{j|i} at covariance scale c (delta -> delta / sqrt(c), docs/reference-mixsim.md 3)."""
     d = delta / math.sqrt(c)
     one = np.abs(lam - 1.0) <= _EIG_ONE_TOL
     if hom or np.all(one):
-        # Closed form Phi((const - |d|^2) / (2 |d|)) (spec 2.2). FSDA's quirk of moving every
-        # coordinate to the chi-square part when no eigenvalue differs from 1 is replaced by
-        # this exact limit (the quirk is numerically ill-posed and never hit by FSDA itself).
+        # Closed form Phi((const - |d|^2) / (2 |d|)) (docs/reference-mixsim.md 2.2). FSDA's quirk of
+        # moving every coordinate to the chi-square part when no eigenvalue differs from 1 is
+        # replaced by this exact limit (the quirk is numerically ill-posed and never hit by FSDA
+        # itself).
         dd = float(np.sum(d**2))
         if dd == 0.0:
             return 1.0 if const > 0 else (0.0 if const < 0 else 0.5)
@@ -247,7 +254,8 @@ def omega_map(pars: OverlapPars, c: float = 1.0) -> NDArray[np.float64]:
 
 
 def asymptotic_omega_map(pars: OverlapPars) -> NDArray[np.float64]:
-    """Limit of the map as c -> inf: P(sum (lambda_l - 1) chi2_1 <= const) (spec 3)."""
+    """Limit of the map as c -> inf: P(sum (lambda_l - 1) chi2_1 <= const) (docs/reference-mixsim.md
+    3)."""
     k = pars.k
     om = np.eye(k)
     for i in range(k):
@@ -265,7 +273,8 @@ def asymptotic_omega_map(pars: OverlapPars) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class OverlapSummary:
-    """BarOmega, MaxOmega, StdOmega and rcMax (0-based pair) of an OmegaMap (spec 1)."""
+    """BarOmega, MaxOmega, StdOmega and rcMax (0-based pair) of an OmegaMap
+    (docs/reference-mixsim.md 1)."""
 
     omega_map: NDArray[np.float64]
     bar_omega: float
@@ -292,7 +301,8 @@ def overlap(pi: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> OverlapSummary:
 def misclassification_prob(
     pi_i: float, pi_j: float, mu_i: ArrayLike, mu_j: ArrayLike, s_i: ArrayLike, s_j: ArrayLike
 ) -> float:
-    """omega_{j|i} = P_{X ~ N(mu_i, S_i)}[pi_i phi_i(X) < pi_j phi_j(X)] (spec 1 and 2.1)."""
+    """omega_{j|i} = P_{X ~ N(mu_i, S_i)}[pi_i phi_i(X) < pi_j phi_j(X)] (docs/reference-mixsim.md 1
+    and 2.1)."""
     mi, mj = np.atleast_1d(np.asarray(mu_i, float)), np.atleast_1d(np.asarray(mu_j, float))
     si = np.atleast_2d(np.asarray(s_i, float))
     sj = np.atleast_2d(np.asarray(s_j, float))

@@ -1,4 +1,4 @@
-"""Data samplers simdataset and simdatasetreg (spec ``mixsim.md`` sections 7 and 8.2).
+"""Data samplers simdataset and simdatasetreg (docs/reference-mixsim.md 7 and 8.2).
 
 Labels are 0-based (FSDA uses 1..k); rows come in blocks component by component, unshuffled, as in
 FSDA. FSDA's optional contamination (noiseunits, noisevars, inverse Box-Cox) is not implemented.
@@ -19,7 +19,8 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
 
 
 def component_sizes(n: int, pi: ArrayLike, rng: np.random.Generator) -> NDArray[np.int64]:
-    """N = 1 + Multinomial(n - k, pi): every component gets at least one point (spec 7.2)."""
+    """N = 1 + Multinomial(n - k, pi): every component gets at least one point
+    (docs/reference-mixsim.md 7)."""
     p = np.asarray(pi, dtype=float).ravel()
     k = p.size
     if not (isinstance(n, int | np.integer) and n >= k):
@@ -40,7 +41,8 @@ def _chol(s: NDArray) -> NDArray:
 def simdataset(
     n: int, pi: ArrayLike, mu: ArrayLike, S: ArrayLike, *, seed: int | np.random.Generator = 0
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """n points from the mixture (pi, mu (k x v), S (k x v x v)); returns (X, labels) (spec 7).
+    """n points from the mixture (pi, mu (k x v), S (k x v x v)); returns (X, labels)
+    (docs/reference-mixsim.md 7).
 
     Sizes 1 + Multinomial(n - k, pi); component j's rows are mu_j + Z L_j^T, L_j = chol(S_j).
     """
@@ -73,7 +75,8 @@ def simdatasetreg(
     *,
     seed: int | np.random.Generator = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """Clusterwise regression data (spec 8.2); returns (y, X, labels), X n x p with intercept.
+    """Clusterwise regression data (docs/reference-mixsim.md 8.2); returns (y, X, labels), X n x p
+    with intercept.
 
     beta is p x k, S the k error variances; rows of component j: x from the component's
     regressor distribution (Uniform a_j..b_j, Normal, HalfNormal, or the User matrix), then

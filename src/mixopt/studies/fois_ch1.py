@@ -1,6 +1,6 @@
 """One job of the thesis' Chapter 1 benchmark: one method on one data set -> one run record.
 
-Methods (``benchmark.m``, bclust_reference.md 5):
+Methods (``benchmark.m``, docs/reference-bclust.md 5):
 
 * ``random``: ids_i = floor(u_i k) (:func:`mixopt.methods.baselines.random_labels`);
 * ``tclust``: FSDA tclust without trimming, equal weights, restriction r^2 (``nsamp`` starts);

@@ -3,7 +3,7 @@
 A setting is (k, p, r^2, BarOmega) with n = 200 points; its name, e.g. ``k4_p8_r2-10_omega0.01``,
 names the simulated data sets and the records. Scenario s varies one parameter around the base
 setting (k = 4, p = 8, r^2 = 10, BarOmega = 0.01), so the base setting is shared by all four
-scenarios and is simulated and run once (bclust_reference.md 6).
+scenarios and is simulated and run once (docs/reference-bclust.md 6).
 """
 
 from __future__ import annotations

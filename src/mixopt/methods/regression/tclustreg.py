@@ -1,15 +1,15 @@
 """tclustreg without trimming: clusterwise linear regression by random starts and C-steps.
 
 Python reimplementation of FSDA 8.5.32 ``tclustreg`` as the Fois thesis calls it
-(specs/tclustreg.md): ``tclustreg(y, X, k, restrfact, 0, 0, 'nsamp', nsamp)`` with alphaLik =
-alphaX = 0 (no trimming), an inactive variance restriction (restrfact large or Inf), mixt = 0,
+(docs/reference-tclustreg.md): ``tclustreg(y, X, k, restrfact, 0, 0, 'nsamp', nsamp)`` with alphaLik
+= alphaX = 0 (no trimming), an inactive variance restriction (restrfact large or Inf), mixt = 0,
 equalweights = false, intercept = 1, refsteps = 10.
 
-Every start (tclustreg.md 2) fits group j exactly on p random points, then runs exactly
-``refsteps`` concentration steps (3: FSDA never converges early for mixt = 0); a start whose
-groups fall to n_j <= p + 1 points is abandoned (3 step 4). The stored solution follows the
-storing rule of 3 step 8. With the thesis settings the objective of the stored solution is the
-thesis' log-likelihood of its labels (thesis eq. after (2.1), :func:`loglik_hat`):
+Every start (docs/reference-tclustreg.md 2) fits group j exactly on p random points, then runs
+exactly ``refsteps`` concentration steps (3: FSDA never converges early for mixt = 0); a start whose
+groups fall to n_j <= p + 1 points is abandoned (3 step 4). The stored solution follows the storing
+rule of 3 step 8. With the thesis settings the objective of the stored solution is the thesis'
+log-likelihood of its labels (thesis eq. after (2.1), :func:`loglik_hat`):
 
     log L^(C) = -(n/2)[log(2 pi) + 1] - n log n + 1/2 sum_j [3 n_j log n_j - n_j log SSR_j].
 
@@ -45,7 +45,8 @@ _MAX_BATCH_BYTES = 1 << 30
 
 @dataclass
 class TclustregResult:
-    """Output of :func:`fit_tclustreg` (FSDA ``out`` fields, tclustreg.md 3; labels 0-based).
+    """Output of :func:`fit_tclustreg` (FSDA ``out`` fields, docs/reference-tclustreg.md 3; labels
+    0-based).
 
     ``objective`` is FSDA's ``out.obj`` (the stored step objective, 3 step 6); ``loglik`` is
     :func:`loglik_hat` of ``labels`` (OLS refit per cluster). They agree for the thesis settings
@@ -74,7 +75,7 @@ class TclustregResult:
 
 def prepare_design(X: ArrayLike, y: ArrayLike, k: int,
                    intercept: bool = True) -> tuple[NDArray, NDArray, NDArray[np.int64]]:
-    """Validated design and response (tclustreg.md 1, FSDA ``chkinputR``).
+    """Validated design and response (docs/reference-tclustreg.md 1, FSDA ``chkinputR``).
 
     Constant columns (ptp = 0): with ``intercept`` a column of ones is prepended if X has none,
     otherwise the first constant column is kept as the intercept; further constant columns are
@@ -156,7 +157,7 @@ def loglik_hat(X: ArrayLike, y: ArrayLike, labels: ArrayLike, k: int) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# random starts (tclustreg.md 2)
+# random starts (docs/reference-tclustreg.md 2)
 
 
 def _rng(seed: int | np.random.Generator) -> np.random.Generator:
@@ -164,7 +165,7 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
 
 
 def _initial_props(k: int, h: int, nsamp: int, rng: np.random.Generator) -> NDArray[np.int64]:
-    """Initial group sizes (tclustreg.md 2 step 1), all starts at once.
+    """Initial group sizes (docs/reference-tclustreg.md 2 step 1), all starts at once.
 
     Repeat {u ~ U(0,1)^k; n_j = floor(h u_j / sum u); add h - sum n_j to the smallest n_j} until
     min n_j > 0, at most 1000 tries per start (else ValueError).
@@ -189,7 +190,7 @@ def _initial_props(k: int, h: int, nsamp: int, rng: np.random.Generator) -> NDAr
 
 def draw_starts(n: int, k: int, p: int, nsamp: int,
                 seed: int | np.random.Generator = 0) -> tuple[NDArray[np.int64], NDArray]:
-    """Subsets and initial proportions of ``nsamp`` starts (tclustreg.md 2).
+    """Subsets and initial proportions of ``nsamp`` starts (docs/reference-tclustreg.md 2).
 
     Subsets: per start n uniforms, the indices of the k p largest in decreasing order of u (a
     uniform random subset in random order; FSDA draws k(p + intercept) and uses the first k p).
@@ -213,12 +214,12 @@ def draw_starts(n: int, k: int, p: int, nsamp: int,
 
 
 # --------------------------------------------------------------------------------------------
-# concentration steps, vectorized over starts (tclustreg.md 3)
+# concentration steps, vectorized over starts (docs/reference-tclustreg.md 3)
 
 
 @dataclass
 class _State:
-    """A stored solution (tclustreg.md 3 step 8)."""
+    """A stored solution (docs/reference-tclustreg.md 3 step 8)."""
 
     labels: NDArray[np.int64]
     beta: NDArray[np.float64]  # (k, p)
@@ -244,7 +245,8 @@ class _StartsOutput:
 
 
 def _restrict(sigma2: NDArray, weights: NDArray, factor: float) -> NDArray:
-    """restreigen on each start's variances (tclustreg.md 2 step 3, 3 step 5); no-op if inactive."""
+    """restreigen on each start's variances (docs/reference-tclustreg.md 2 step 3, 3 step 5); no-op
+    if inactive."""
     if not math.isfinite(factor):
         return sigma2
     ratio = sigma2.max(1) / sigma2.min(1)
@@ -272,7 +274,8 @@ def _solve_spd(gram: NDArray, rhs: NDArray) -> NDArray:
 
 
 def _initial_fit(X: NDArray, y: NDArray, sub: NDArray, k: int) -> tuple[NDArray, NDArray, NDArray]:
-    """Exactly determined fits on p points per group and sample variances (tclustreg.md 2 step 2).
+    """Exactly determined fits on p points per group and sample variances
+    (docs/reference-tclustreg.md 2 step 2).
 
     sub is (B, k p). Returns beta (B, k, p), sigma2 (B, k) (divisor p - 1; var(y) if p = 1) and
     ok (B,): False where a p x p system is exactly singular (MATLAB's backslash then gives Inf/NaN
@@ -300,7 +303,7 @@ def _initial_fit(X: NDArray, y: NDArray, sub: NDArray, k: int) -> tuple[NDArray,
 
 def _objective(nj: NDArray, ssr: NDArray, sigma2: NDArray, n: int, k: int,
                equal_weights: bool) -> NDArray:
-    """Classification log-likelihood of each start (tclustreg.md 3 step 6).
+    """Classification log-likelihood of each start (docs/reference-tclustreg.md 3 step 6).
 
     sum_j [n_j log(n_j / n) + sum_{i in j} log phi(r_ij; 0, sigma2_j)], the inner sum written as
     -n_j/2 log(2 pi sigma2_j) - SSR_j / (2 sigma2_j); equalweights: log(1/k) once per group.
@@ -328,7 +331,8 @@ def _sq_residuals(X: NDArray, y: NDArray, beta: NDArray) -> NDArray:
 
 
 def _assign(ll: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
-    """One-hot memberships (k, nb, n) and labels (nb, n) = argmax_j ll (tclustreg.md 3 step 2).
+    """One-hot memberships (k, nb, n) and labels (nb, n) = argmax_j ll (docs/reference-tclustreg.md
+    3 step 2).
 
     Computed as ll == max_j ll (faster than argmax over a short axis); ties and NaN columns are
     redone with argmax (NaN ignored), so ties go to the smallest j as in MATLAB's max.
@@ -349,7 +353,8 @@ def _assign(ll: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
 def _run_starts(X: NDArray, y: NDArray, k: int, subsets: ArrayLike, props: ArrayLike,
                 refsteps: int = 10, *, restr_factor: float = math.inf,
                 equal_weights: bool = False, batch_size: int | None = None) -> _StartsOutput:
-    """Run the given starts (tclustreg.md 2 steps 2-3 and 3), ``batch_size`` starts at a time.
+    """Run the given starts (docs/reference-tclustreg.md 2 steps 2-3 and 3), ``batch_size`` starts
+    at a time.
 
     ``subsets`` (nsamp, k p) and ``props`` (nsamp, k initial n_j) as from :func:`draw_starts`;
     X is the final design (n x p), y the response. Each start runs exactly ``refsteps`` C-steps:
@@ -456,7 +461,7 @@ def fit_tclustreg(X: ArrayLike, y: ArrayLike, k: int, nsamp: int = 300, refsteps
                   seed: int | np.random.Generator = 0, restr_factor: float | None = None,
                   equal_weights: bool = False, intercept: bool = True,
                   batch_size: int | None = None) -> TclustregResult:
-    """tclustreg with alphaLik = alphaX = 0, mixt = 0 (tclustreg.md 1-3).
+    """tclustreg with alphaLik = alphaX = 0, mixt = 0 (docs/reference-tclustreg.md 1-3).
 
     ``nsamp`` random starts (uniform subsets of k p distinct points, :func:`draw_starts`), each
     with exactly ``refsteps`` C-steps. ``restr_factor=None`` (or inf): no variance restriction (the

@@ -1,6 +1,7 @@
 """bclust: local search over restricted mixed-integer SDPs (thesis Ch. 1, Algorithm 1).
 
-Implements Algorithm 1 as the author's code ``fullClusterize2`` runs it (bclust_reference.md 4):
+Implements Algorithm 1 as the author's code ``fullClusterize2`` runs it (docs/reference-bclust.md
+4):
 
 1. Obj, (M_j, gamma_j) <- P(emptyset, c0) for the start labels c0 (tclust's in the thesis).
 2. Outer loop:
@@ -20,10 +21,10 @@ Implements Algorithm 1 as the author's code ``fullClusterize2`` runs it (bclust_
    e. Stop when no F improves.
 
 Deviation, documented: the code's MISDP also couples the free point's (M, gamma) to the other
-clusters' through big-M rows (bclust_reference.md 2-3); enumeration solves the separable problem,
-which is that MISDP without the coupling rows (a relaxation that is usually equal). Improvements
-are accepted when Obj' < Obj - ``rel_tol`` |Obj| (default 1e-9, against solver noise; the code uses
-strict <). Every cluster needs >= 2 points; assignments violating this are skipped.
+clusters' through big-M rows (docs/reference-bclust.md 2-3); enumeration solves the separable
+problem, which is that MISDP without the coupling rows (a relaxation that is usually equal).
+Improvements are accepted when Obj' < Obj - ``rel_tol`` |Obj| (default 1e-9, against solver noise;
+the code uses strict <). Every cluster needs >= 2 points; assignments violating this are skipped.
 
 The objective mode (``thesis`` or ``likelihood``) is that of
 :mod:`mixopt.methods.robust.bclust_objective`.

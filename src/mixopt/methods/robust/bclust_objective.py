@@ -1,6 +1,6 @@
 """The objective of bclust for a fixed assignment (thesis Problem P(emptyset, c), Sec. 1.2.3).
 
-For labels c the problem separates by cluster (bclust_reference.md 1):
+For labels c the problem separates by cluster (docs/reference-bclust.md 1):
 
     Obj(c) = sum_j F(X_j),   F(X_j) = min_{M_j, gamma_j} sum_{i in j} loss(M_j x_i - gamma_j)
                                         - n_j log det M_j + n_j * const
@@ -11,7 +11,7 @@ mu_j = M_j^-1 gamma_j. Two modes:
 
 * ``thesis``: loss(v) = 1/2 ||v||_2 (Euclidean norm, **not squared**) and const = log(2 pi), once
   per point. This is what the author's code computes and what the thesis tables report
-  (bclust_reference.md 1); solved as a conic program with cvxpy (Clarabel by default).
+  (docs/reference-bclust.md 1); solved as a conic program with cvxpy (Clarabel by default).
 * ``likelihood``: loss(v) = 1/2 ||v||^2 and const = (p/2) log(2 pi), so that Obj is the negative
   equal-weight Gaussian classification log-likelihood at the constrained ML estimate, which the
   thesis text describes. Exact closed form (:func:`fit_cluster_likelihood`): mu_j = cluster mean,

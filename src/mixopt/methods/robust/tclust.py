@@ -1,17 +1,21 @@
-"""tclust without trimming (alpha = 0): random starts and concentration steps (specs/tclust.md).
+"""tclust without trimming (alpha = 0): random starts and concentration steps
+(docs/reference-tclust.md).
 
-Python reimplementation of FSDA 8.5.32 ``tclust`` as the thesis calls it (tclust.md 3):
-``tclust(X, k, 0, struct('pars','VVV','shw',r^2), 'equalweights', true, 'nsamp', 300)``.
+Python reimplementation of FSDA 8.5.32 ``tclust`` as the thesis calls it (docs/reference-tclust.md
+3): ``tclust(X, k, 0, struct('pars','VVV','shw',r^2), 'equalweights', true, 'nsamp', 300)``.
 
 Two covariance restrictions are available:
 
 * ``restriction="gpcm"`` (default, the thesis call): FSDA ``restrSigmaGPCM`` for the VVV model
-  (tclust.md 5.1) with within-cluster shape ratio ``shw = restr_factor`` and FSDA's filled-in
-  defaults ``shb = 50`` and ``cdet = 100``. Within-cluster eigenvalue ratio <= restr_factor.
-* ``restriction="eigen"``: classic scalar ``restrfactor`` (tclust.md 6): all k*v eigenvalues jointly
-  truncated by ``restreigen`` (tclust.md 4) so that the global max/min eigenvalue <= restr_factor.
+  (docs/reference-tclust.md 5.1) with within-cluster shape ratio ``shw = restr_factor`` and FSDA's
+  filled-in defaults ``shb = 50`` and ``cdet = 100``. Within-cluster eigenvalue ratio <=
+  restr_factor.
+* ``restriction="eigen"``: classic scalar ``restrfactor`` (docs/reference-tclust.md 6): all k*v
+  eigenvalues jointly truncated by ``restreigen`` (docs/reference-tclust.md 4) so that the global
+  max/min eigenvalue <= restr_factor.
 
-Objective (tclust.md 3.2 item 5, equal weights), for labels z and restricted ML parameters:
+Objective (docs/reference-tclust.md 3.2 item 5, equal weights), for labels z and restricted ML
+parameters:
 
     obj(z) = sum_{j: n_j > 0} sum_{i: z_i = j} log phi(x_i; m_j, S_j),
 
@@ -37,11 +41,12 @@ _LOG2PI = math.log(2.0 * math.pi)
 
 @dataclass
 class TclustResult:
-    """Output of :func:`fit_tclust` (FSDA ``out`` fields, tclust.md 3.4; labels 0-based).
+    """Output of :func:`fit_tclust` (FSDA ``out`` fields, docs/reference-tclust.md 3.4; labels
+    0-based).
 
-    ``objective`` is FSDA's ``obj``: the step objective of the best start (tclust.md 3.3).
-    ``objective_labels`` is :func:`tclust_objective` of the returned ``labels`` (after the final
-    reassignment 3.4), the quantity comparable with the random/oracle baselines.
+    ``objective`` is FSDA's ``obj``: the step objective of the best start (docs/reference-tclust.md
+    3.3). ``objective_labels`` is :func:`tclust_objective` of the returned ``labels`` (after the
+    final reassignment 3.4), the quantity comparable with the random/oracle baselines.
     """
 
     labels: NDArray[np.int64]
@@ -65,7 +70,8 @@ class TclustResult:
 
 
 def check_input(X: ArrayLike, k: int, restr_factor: float) -> tuple[NDArray, NDArray[np.int64]]:
-    """Validate data (tclust.md 1): finite, n >= k, rank; drops every constant column."""
+    """Validate data (docs/reference-tclust.md 1): finite, n >= k, rank; drops every constant
+    column."""
     x = np.asarray(X, dtype=float)
     if x.ndim != 2:
         raise ValueError("X must be a 2-D array (n x v)")
@@ -88,7 +94,7 @@ def check_input(X: ArrayLike, k: int, restr_factor: float) -> tuple[NDArray, NDA
 
 
 def log_densities(X: NDArray, mu: NDArray, sigma: NDArray) -> NDArray:
-    """n x k matrix log phi(x_i; mu_j, sigma_j) via Cholesky (tclust.md 3.2 item 1).
+    """n x k matrix log phi(x_i; mu_j, sigma_j) via Cholesky (docs/reference-tclust.md 3.2 item 1).
 
     Columns whose Cholesky fails are -inf; clusters with a NaN centre are NaN.
     """
@@ -110,7 +116,8 @@ def log_densities(X: NDArray, mu: NDArray, sigma: NDArray) -> NDArray:
 
 def restrict(sigma: NDArray, weights: NDArray, restr_factor: float, restriction: Restriction,
              cdet: float = 100.0, shb: float = 50.0) -> NDArray:
-    """Restricted scatters: GPCM VVV (tclust.md 5.1) or joint eigenvalue restriction (6)."""
+    """Restricted scatters: GPCM VVV (docs/reference-tclust.md 5.1) or joint eigenvalue restriction
+    (6)."""
     if restriction == "gpcm":
         model = GPCM(pars="VVV", shw=restr_factor, shb=shb, cdet=cdet)
         return restr_sigma_gpcm(sigma, weights, model)
@@ -122,7 +129,7 @@ def restrict(sigma: NDArray, weights: NDArray, restr_factor: float, restriction:
 
 
 def ml_step(X: NDArray, labels: NDArray, k: int) -> tuple[NDArray, NDArray, NDArray]:
-    """Cluster sizes, means and ML scatters (divisor n_j; tclust.md 3.2 item 3).
+    """Cluster sizes, means and ML scatters (divisor n_j; docs/reference-tclust.md 3.2 item 3).
 
     Empty cluster: n_j = 0, mean NaN, scatter I.
     """
@@ -139,13 +146,14 @@ def ml_step(X: NDArray, labels: NDArray, k: int) -> tuple[NDArray, NDArray, NDAr
 
 
 def _step_objective(dens: NDArray, labels: NDArray, nj: NDArray) -> float:
-    """obj = sum_{j: n_j>0} sum_{i in j} log phi(x_i; m_j, S_j) (tclust.md 3.2 item 5)."""
+    """obj = sum_{j: n_j>0} sum_{i in j} log phi(x_i; m_j, S_j) (docs/reference-tclust.md 3.2 item
+    5)."""
     vals = dens[np.arange(labels.size), labels]
     return float(np.sum(vals[nj[labels] > 0]))
 
 
 def _assign(dens: NDArray) -> NDArray[np.int64]:
-    """argmax_j with NaN ignored, ties to the smallest j (tclust.md 3.2 item 2)."""
+    """argmax_j with NaN ignored, ties to the smallest j (docs/reference-tclust.md 3.2 item 2)."""
     d = np.where(np.isnan(dens), -np.inf, dens)
     return np.argmax(d, axis=1).astype(np.int64)
 
@@ -168,7 +176,8 @@ def tclust_objective(X: ArrayLike, labels: ArrayLike, k: int, restr_factor: floa
 
 @dataclass
 class ConcentrationRun:
-    """One start's concentration steps (tclust.md 3.2): final state and objective per step."""
+    """One start's concentration steps (docs/reference-tclust.md 3.2): final state and objective per
+    step."""
 
     labels: NDArray[np.int64]
     mu: NDArray[np.float64]
@@ -182,7 +191,8 @@ def concentration_steps(X: NDArray, mu: NDArray, sigma: NDArray, restr_factor: f
                         restriction: Restriction = "gpcm", refsteps: int = 15,
                         reftol: float = 1e-5, cdet: float = 100.0,
                         shb: float = 50.0) -> ConcentrationRun:
-    """Concentration steps from (mu, sigma) (tclust.md 3.2, equal weights, no trimming).
+    """Concentration steps from (mu, sigma) (docs/reference-tclust.md 3.2, equal weights, no
+    trimming).
 
     Stops when the fraction of changed labels <= reftol (i.e. no change) or after refsteps steps
     (then ``converged=False``).
@@ -209,7 +219,7 @@ def concentration_steps(X: NDArray, mu: NDArray, sigma: NDArray, restr_factor: f
 
 def _start(X: NDArray, k: int, rng: np.random.Generator, restr_factor: float,
            restriction: Restriction, cdet: float, shb: float) -> tuple[NDArray, NDArray]:
-    """Random start (tclust.md 3.1): k(v+1) distinct points, v+1 per cluster.
+    """Random start (docs/reference-tclust.md 3.1): k(v+1) distinct points, v+1 per cluster.
 
     Initial restriction weights n_j = floor(n u_j / sum u), u ~ U(0,1)^k.
 
@@ -238,12 +248,13 @@ def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 30
                niter: int = 15, seed: int | np.random.Generator = 0, equal_weights: bool = True,
                restriction: Restriction = "gpcm", reftol: float = 1e-5, cdet: float = 100.0,
                shb: float = 50.0) -> TclustResult:
-    """tclust, alpha = 0 (tclust.md 3): ``nsamp`` random starts, <= ``niter`` concentration steps.
+    """tclust, alpha = 0 (docs/reference-tclust.md 3): ``nsamp`` random starts, <= ``niter``
+    concentration steps.
 
     ``nsamp=None`` uses FSDA's default min(300, C(n, k(v+1))). The best start is the one with the
     largest final step objective (ties: later start); the returned labels come from one more
-    assignment with its parameters (3.4). Constant columns are dropped first (tclust.md 1);
-    ``mu``/``sigma`` refer to ``kept_columns``.
+    assignment with its parameters (3.4). Constant columns are dropped first
+    (docs/reference-tclust.md 1); ``mu``/``sigma`` refer to ``kept_columns``.
     """
     if not equal_weights:
         raise NotImplementedError("only equal weights (the thesis call) are implemented")
