@@ -147,3 +147,16 @@ def test_regression_intercept_is_the_same_for_both_methods_with_a_constant_colum
         est = ClusterwiseRegression(n_clusters=2, method=method, random_state=0).fit(Xc, y)
         assert adjusted_rand_score(group, est.labels_) > 0.8
         assert np.all(est.coef_[:, 0] == 0.0)
+
+
+def test_estimate_precision_recovers_a_shared_covariance():
+    from mixopt.precision_estimate import estimate_precision
+
+    rng = np.random.default_rng(1)
+    cov = np.array([[1.0, 0.5], [0.5, 2.0]])
+    X = np.vstack([rng.multivariate_normal(m, cov, 400) for m in ([0, 0], [8, 0], [0, 8])])
+    lam, text = estimate_precision(X, 3, random_state=0)
+    assert np.allclose(lam, np.linalg.inv(cov), atol=0.1)
+    assert "tied" in text and "random_state 0" in text
+    with pytest.raises(ValueError, match="k must be"):
+        estimate_precision(X, 0)
