@@ -35,7 +35,8 @@ def _expected_failed(estimator):
 
 @parametrize_with_checks(
     [MAPClustering(n_clusters=3, method="em", method_options={"kmeans_n_init": 2}),
-     RestrictedClustering(n_clusters=3, method="tclust", nsamp=5)],
+     RestrictedClustering(n_clusters=3, method="tclust", nsamp=5),
+     RestrictedClustering(n_clusters=3, method="bclust", nsamp=5)],
     expected_failed_checks=_expected_failed)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
