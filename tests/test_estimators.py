@@ -161,3 +161,33 @@ def test_estimate_precision_recovers_a_shared_covariance():
     assert "tied" in text and "random_state 0" in text
     with pytest.raises(ValueError, match="k must be"):
         estimate_precision(X, 0)
+
+
+def test_map_run_ending_in_error_raises_with_the_notes(monkeypatch):
+    from mixopt.methods import base
+
+    real = base.get_method
+
+    def failing(name):
+        def fit(problem, **kwargs):
+            res = real("em")(problem, **kwargs)
+            res.status = "error"
+            res.extra["notes"] = ["solver died"]
+            return res
+        return fit
+
+    monkeypatch.setattr(base, "get_method", failing)
+    X, _ = blobs(30)
+    with pytest.raises(RuntimeError, match="status error: solver died"):
+        MAPClustering(random_state=0).fit(X)
+
+
+def test_regression_without_intercept_fits_x_as_given():
+    X, y, group = two_lines()
+    Xc = np.column_stack([np.ones(len(y)), X])
+    with_ones = ClusterwiseRegression(n_clusters=2, fit_intercept=False, random_state=0).fit(Xc, y)
+    added = ClusterwiseRegression(n_clusters=2, random_state=0).fit(X, y)
+    assert np.all(with_ones.intercept_ == 0.0)
+    assert adjusted_rand_score(with_ones.labels_, added.labels_) == 1.0
+    same = np.argsort(with_ones.coef_[:, 1])
+    assert np.allclose(with_ones.coef_[same, 0], added.intercept_[np.argsort(added.coef_[:, 0])])
