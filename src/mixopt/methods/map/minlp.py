@@ -1,8 +1,8 @@
 """Global MAP clustering by branch-and-bound on the exact MINLP, Problem (4) (Flaherty et al.).
 
-The paper gives no initial point to the solver (``warm_start=None``); ``warm_start="em"`` starts
-from EM's assignment, which short SCIP runs need to reach a good incumbent. The default back end
-is SCIP (the paper used BARON); Gurobi and BARON are optional.
+``warm_start="em"`` (the default) starts the solver from EM's assignment, which short SCIP runs
+need to reach a good incumbent; ``warm_start=None`` gives no initial point, as in the paper (and
+its Fig. 1). The default back end is SCIP (the paper used BARON); Gurobi and BARON are optional.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ def fit_minlp(
     threads: int = 1,
     rel_gap: float = OPTIMALITY_GAP,
     log_progress: bool = False,
-    warm_start: WarmStart = None,
+    warm_start: WarmStart = "em",
 ) -> MethodResult:
-    """Solve Problem (4) to global optimality or until ``time_limit_s`` (``seed`` seeds the EM
-    warm start only: the solver is deterministic)."""
+    """Solve Problem (4) to global optimality or until ``time_limit_s``, from EM's assignment
+    (``warm_start="em"``, the default; ``None``: the paper's cold start). ``seed`` seeds the EM
+    warm start only: the solver is deterministic."""
     cons = constraints or Constraints()
     form = build_minlp(problem, cons)
     return solve_formulation(form, problem, cons, backend, time_limit_s, threads, rel_gap,

@@ -26,10 +26,11 @@ def fit_miqp(
     threads: int = 1,
     rel_gap: float = OPTIMALITY_GAP,
     log_progress: bool = False,
-    warm_start: WarmStart = None,
+    warm_start: WarmStart = "em",
 ) -> MethodResult:
-    """Solve the MIQP with ``breakpoints`` tangents of log pi (``seed`` seeds the EM warm start
-    of ``warm_start="em"``; the paper gives no initial point)."""
+    """Solve the MIQP with ``breakpoints`` tangents of log pi, from EM's assignment
+    (``warm_start="em"``, the default, seeded by ``seed``; ``None``: no initial point, as in the
+    paper)."""
     cons = constraints or Constraints()
     form = build_miqp(problem, cons, breakpoints)
     return solve_formulation(form, problem, cons, backend, time_limit_s, threads, rel_gap,
