@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import io
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixopt.io import check_output_path
+
+if TYPE_CHECKING:
+    from mixopt.data.dataset import Dataset, PointsTable
 
 GLOBAL_METHODS = ("minlp", "miqp", "exact")
 
@@ -56,13 +65,69 @@ def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
         raise CommandError("give either --sigma or --precision, not both")
     if args.sigma is not None:
         return {"sigma": args.sigma}
+    if args.precision == "estimate":
+        return {"estimate": "tied_gmm", "random_state": args.seed}
     if args.precision is not None:
         try:
             return np.atleast_2d(np.loadtxt(args.precision, delimiter=",", ndmin=2))
         except ValueError as exc:
             raise CommandError(
                 f"--precision {args.precision}: not a numeric CSV matrix ({exc})") from None
-    raise CommandError("the covariance is known in Problem (4): give --sigma S or --precision FILE")
+    raise CommandError("the covariance is known in Problem (4): give --sigma S or --precision "
+                       "FILE, or --precision estimate to estimate it from the data")
+
+
+def _check_outputs(args: argparse.Namespace, inputs: list) -> None:
+    """Refuse outputs that would overwrite an input (or each other) before any work."""
+    check_output_path(args.out, inputs)
+    if args.labels_out:
+        check_output_path(args.labels_out, [*inputs, args.out])
+
+
+def _read_table(args: argparse.Namespace) -> PointsTable:
+    """The points of ``--data`` with ``--columns``, ``--label-col`` and ``--no-header``."""
+    from mixopt.data.dataset import LABEL_COLUMN, read_points_table
+
+    columns = None
+    if args.columns is not None:
+        columns = [c.strip() for c in args.columns.split(",")]
+        if not all(columns):
+            raise CommandError(f"--columns {args.columns!r}: empty column name")
+    return read_points_table(args.data, label_column=args.label_col or LABEL_COLUMN,
+                             has_header=not args.no_header, columns=columns,
+                             required_label=args.label_col is not None)
+
+
+def _dataset(args: argparse.Namespace, table: PointsTable) -> Dataset:
+    from mixopt.data.dataset import Dataset
+
+    features = [f if f != "label" else "label_" for f in table.feature_names]
+    return Dataset(name=Path(args.data).stem, X=table.X, labels=table.labels,
+                   feature_names=features, label_names=table.label_names, meta={})
+
+
+def _write_labels(args: argparse.Namespace, rec: dict[str, object], table: PointsTable) -> None:
+    """``--labels-out``: one 0-based cluster label per point, beside the id column if any."""
+    if not args.labels_out:
+        return
+    from mixopt.io import atomic_write_bytes
+
+    assignment = rec.get("assignment")
+    labels = [] if assignment is None else [int(v) for v in assignment]
+    if len(labels) != table.X.shape[0]:
+        print(f"mixopt {args.command}: no labels to write to {args.labels_out} (status "
+              f"{rec['status']})", file=sys.stderr)
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if table.ids is not None:
+        w.writerow([table.id_column, "cluster"])
+        w.writerows(zip(table.ids, labels, strict=True))
+    else:
+        w.writerow(["cluster"])
+        w.writerows([lab] for lab in labels)
+    atomic_write_bytes(Path(args.labels_out), buf.getvalue().encode("utf-8"))
+    print(f"labels -> {args.labels_out}")
 
 
 def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
@@ -78,14 +143,13 @@ def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.methods.options import check_value
     from mixopt.runner import JobSpec, run_on_dataset
 
-    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
-    check_output_path(args.out, inputs)
-    x, labels, features, label_names = read_points_csv(args.data,
-                                                        has_header=not args.no_header)
+    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints)
+                                  if p and p != "estimate"]
+    _check_outputs(args, inputs)
+    table = _read_table(args)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
     if not isinstance(options, dict):
@@ -102,8 +166,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         cons = replace(cons, min_size=args.min_size)
     constraints = cons.to_dict()
     spec_prec = prec if isinstance(prec, dict) else {"matrix": prec.tolist()}
-    ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
-                 label_names=label_names, meta={})
+    ds = _dataset(args, table)
     spec = JobSpec(study="cli", dataset=ds.name, method=args.method, seed=args.seed, k=args.k,
                    precision=spec_prec, options=options, constraints=constraints,
                    proportions=args.proportions)
@@ -117,6 +180,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
+    _write_labels(args, rec, table)
     return _exit_status("cluster", rec, args.out)
 
 
@@ -153,16 +217,14 @@ def _read_start_labels(path: str, n: int, k: int) -> np.ndarray:
 
 
 def _cmd_bclust(args: argparse.Namespace) -> int:
-    from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.methods.robust.tclust import fit_tclust
     from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_on_dataset
 
     _check_bclust_args(args)
-    check_output_path(args.out, [args.data, args.start_labels])
-    x, labels, features, label_names = read_points_csv(args.data,
-                                                        has_header=not args.no_header)
-    ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
-                 label_names=label_names, meta={})
+    _check_outputs(args, [args.data, args.start_labels])
+    table = _read_table(args)
+    ds = _dataset(args, table)
+    x = ds.X
     inputs = [Path(args.data)]
     if args.start_labels:
         start = _read_start_labels(args.start_labels, ds.n, args.k)
@@ -184,6 +246,7 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
           f"sizes {rec['extra']['cluster_sizes']} -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
+    _write_labels(args, rec, table)
     return _exit_status("bclust", rec, args.out)
 
 
@@ -237,11 +300,51 @@ def _seed(text: str) -> int:
     return value
 
 
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    """The data options shared by the commands that fit a user CSV."""
+    p.add_argument("--data", required=True,
+                   help="CSV, one point per row, header line, optional label and id columns")
+    p.add_argument("--no-header", action="store_true",
+                   help="the CSV has no header line: every column is a feature")
+    p.add_argument("--columns", default=None,
+                   help="comma-separated feature columns (default: every column but the label "
+                        "and id columns; other columns, text or not, are ignored)")
+    p.add_argument("--label-col", default=None,
+                   help="column of true labels, used only for metrics (default: 'label' if "
+                        "present)")
+    p.add_argument("--labels-out", default=None,
+                   help="CSV to write one 0-based cluster label per point (with the id column)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines on stderr (default: every 5 s for long runs)")
+
+
+@contextlib.contextmanager
+def progress_to_stderr(enabled: bool) -> Iterator[None]:
+    """Send the methods' progress lines (logger ``mixopt.methods``) to stderr while running."""
+    if not enabled:
+        yield
+        return
+    log = logging.getLogger("mixopt.methods")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mixopt: %(name)s: %(message)s"))
+    old_level = log.level
+    log.addHandler(handler)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``mixopt`` argument parser."""
+    from mixopt import __version__
     from mixopt.methods.base import METHODS
 
     p = argparse.ArgumentParser(prog="mixopt", description=__doc__)
+    p.add_argument("--version", action="version", version=f"mixopt {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     f = sub.add_parser("fetch", help="download raw files (mirror first), verifying sha256")
@@ -258,13 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
     pp.set_defaults(func=_cmd_preprocess)
 
     c = sub.add_parser("cluster", help="MAP clustering of your own CSV data, written as a record")
-    c.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
-    c.add_argument("--no-header", action="store_true",
-                   help="the CSV has no header line: every column is a feature")
+    _add_data_args(c)
     c.add_argument("--k", type=int, required=True)
     c.add_argument("--method", choices=sorted(METHODS), default="em")
     c.add_argument("--sigma", type=float, default=None, help="common standard deviation")
-    c.add_argument("--precision", default=None, help="CSV file with the d x d precision matrix")
+    c.add_argument("--precision", default=None,
+                   help="CSV file with the d x d precision matrix, or 'estimate': the inverse "
+                        "shared covariance of a tied-covariance Gaussian mixture fit (recorded)")
     c.add_argument("--constraints", default=None,
                    help="side constraints (YAML; see mixopt.constraints for the format)")
     c.add_argument("--min-size", type=int, default=None,
@@ -280,9 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_cluster)
 
     b = sub.add_parser("bclust", help="bclust (Fois thesis Ch. 1) on your own CSV data")
-    b.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
-    b.add_argument("--no-header", action="store_true",
-                   help="the CSV has no header line: every column is a feature")
+    _add_data_args(b)
     b.add_argument("--k", type=int, required=True)
     b.add_argument("--r2", type=float, default=10.0,
                    help="max eigenvalue ratio of each cluster covariance (thesis r^2)")
@@ -334,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        with terminate_on_signals():
+        with terminate_on_signals(), progress_to_stderr(not getattr(args, "quiet", True)):
             return int(args.func(args))
     except (CommandError, ValueError, KeyError, OSError, DownloadError, SolverUnavailableError,
             BclustSolverError) as exc:

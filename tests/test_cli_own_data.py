@@ -1,0 +1,112 @@
+"""mixopt on one's own CSV (issue 22): version, columns, labels out, estimated precision,
+progress on stderr, plots, the methods list, clusterwise regression and one vocabulary."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from mixopt.cli import main
+from mixopt.records import read_record
+
+
+def run(argv):
+    """The exit code of ``mixopt argv`` (argparse exits raise SystemExit)."""
+    try:
+        return main([str(a) for a in argv])
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.fixture
+def table(tmp_path):
+    """Two separated 2-d clusters with an id text column, a noise column and text labels."""
+    rng = np.random.default_rng(1)
+    x = np.vstack([rng.normal(0, 1, (25, 2)), rng.normal(6, 1, (25, 2))])
+    path = tmp_path / "pts.csv"
+    with path.open("w") as f:
+        f.write("id,a,b,c,species\n")
+        for i, (a, b) in enumerate(x):
+            f.write(f"p{i},{float(a)!r},{float(b)!r},{rng.normal()!r},{'s1' if i < 25 else 's2'}\n")
+    return path
+
+
+def test_version(capsys):
+    assert run(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("mixopt ")
+
+
+def test_text_column_without_columns_is_refused_with_a_hint(table, tmp_path, capsys):
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1,
+                "--out", tmp_path / "r.json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "['species']" in err and "--columns" in err
+
+
+def test_columns_label_col_and_labels_out(table, tmp_path):
+    out, labels = tmp_path / "r.json", tmp_path / "labels.csv"
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1, "--columns", "a,b",
+                "--label-col", "species", "--labels-out", labels, "--out", out]) == 0
+    rec = read_record(out)
+    assert rec["metrics"]["ari"] == 1.0
+    rows = list(csv.reader(labels.open()))
+    assert rows[0] == ["id", "cluster"] and len(rows) == 51
+    assert [r[0] for r in rows[1:3]] == ["p0", "p1"]
+    assert [int(r[1]) for r in rows[1:]] == list(rec["assignment"])
+
+
+def test_unknown_column_and_missing_label_column(table, tmp_path, capsys):
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1, "--columns", "a,zz",
+                "--out", tmp_path / "r.json"]) == 2
+    assert "zz" in capsys.readouterr().err
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1, "--columns", "a,b",
+                "--label-col", "kind", "--out", tmp_path / "r.json"]) == 2
+    assert "'kind'" in capsys.readouterr().err
+
+
+def test_labels_out_without_id_column(tmp_path):
+    data = tmp_path / "p.csv"
+    data.write_text("x\n" + "\n".join(["0.0", "0.1", "0.2", "5.0", "5.1", "5.2"]) + "\n")
+    labels = tmp_path / "l.csv"
+    assert run(["bclust", "--data", data, "--k", 2, "--nsamp", 5, "--labels-out", labels,
+                "--out", tmp_path / "b.json", "--quiet"]) == 0
+    rows = list(csv.reader(labels.open()))
+    assert rows[0] == ["cluster"] and len(rows) == 7
+
+
+def test_labels_out_may_not_overwrite_the_data(table, tmp_path, capsys):
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1, "--columns", "a,b",
+                "--labels-out", table, "--out", tmp_path / "r.json"]) == 2
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_estimated_precision_is_recorded(table, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert run(["cluster", "--data", table, "--k", 2, "--columns", "a,b", "--label-col",
+                "species", "--precision", "estimate", "--out", out]) == 0
+    rec = read_record(out)
+    assert rec["params"]["settings"]["precision"] == {"estimate": "tied_gmm", "random_state": 0}
+    assert any("tied-covariance Gaussian mixture" in n for n in rec["notes"])
+    lam = np.asarray(rec["params"]["precision"])
+    assert lam.shape == (2, 2) and np.all(np.linalg.eigvalsh(lam) > 0)
+    assert 0.3 < lam[0, 0] < 3.0   # the clusters' covariance is the identity
+    assert rec["metrics"]["ari"] == 1.0
+
+
+def test_estimate_precision_function():
+    from mixopt.precision_estimate import estimate_precision
+
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 0.5, (200, 2)), rng.normal(5, 0.5, (200, 2))])
+    lam, how = estimate_precision(x, 2, random_state=0)
+    assert np.allclose(lam, 4 * np.eye(2), atol=0.8) and "tied" in how
+
+
+def test_progress_lines_on_stderr_unless_quiet(table, tmp_path, capsys):
+    argv = ["bclust", "--data", table, "--k", 2, "--columns", "a,b", "--nsamp", 5,
+            "--out", tmp_path / "b.json"]
+    assert run(argv) == 0
+    err = capsys.readouterr().err
+    assert "mixopt.methods.bclust: done (local)" in err and "incumbent" in err
+    assert run([*argv, "--quiet"]) == 0
+    assert "mixopt.methods" not in capsys.readouterr().err
