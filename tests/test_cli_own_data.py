@@ -110,3 +110,25 @@ def test_progress_lines_on_stderr_unless_quiet(table, tmp_path, capsys):
     assert "mixopt.methods.bclust: done (local)" in err and "incumbent" in err
     assert run([*argv, "--quiet"]) == 0
     assert "mixopt.methods" not in capsys.readouterr().err
+
+
+def test_methods_lists_every_method_with_options_and_certification(capsys):
+    from mixopt.methods.base import METHODS
+
+    assert run(["methods"]) == 0
+    out = capsys.readouterr().out
+    for name in [*METHODS, "bclust", "tclust", "pclustreg", "tclustreg"]:
+        assert f"\n{name}  [" in f"\n{out}"
+    assert "max_iter=1000" in out                      # em's default, from its signature
+    assert "certifies: global optimality" in out and "must_link" in out
+    assert run(["methods", "nope"]) == 2
+    assert "known methods" in capsys.readouterr().err
+
+
+def test_method_info_reads_the_wrapped_signature():
+    from mixopt.methods.catalog import method_info
+
+    info = method_info("exact")
+    assert info.empty_clusters is False and "time_limit_s" in info.options
+    assert "problem" not in info.options and "seed" not in info.options
+    assert method_info("pclustreg").summary.endswith("(Sec. 2.2, Theorem 2.2.4).")

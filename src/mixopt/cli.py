@@ -289,6 +289,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _cmd_methods(args: argparse.Namespace) -> int:
+    from mixopt.methods.catalog import all_methods, format_method, method_info
+
+    infos = [method_info(n) for n in args.names] if args.names else all_methods()
+    print("\n\n".join(format_method(i) for i in infos))
+    print("\nSet MAP options with mixopt cluster --options '{\"name\": value}'.")
+    return 0
+
+
 def _seed(text: str) -> int:
     """argparse type of --seed: an integer >= 0 (records and the RNGs need one)."""
     try:
@@ -409,6 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--row", default=None, help="row id, e.g. iris1d:neg_log_map")
     a.add_argument("--col", default=None, help="column (method), e.g. em")
     a.set_defaults(func=_cmd_audit)
+
+    m = sub.add_parser("methods", help="list the methods with their options, defaults, the "
+                                       "constraints they honour and what they certify")
+    m.add_argument("names", nargs="*", help="methods to show (default: all)")
+    m.set_defaults(func=_cmd_methods)
 
     v = sub.add_parser("validate", help="check run records against the schema")
     v.add_argument("records", nargs="+")
