@@ -132,3 +132,51 @@ def test_method_info_reads_the_wrapped_signature():
     assert info.empty_clusters is False and "time_limit_s" in info.options
     assert "problem" not in info.options and "seed" not in info.options
     assert method_info("pclustreg").summary.endswith("(Sec. 2.2, Theorem 2.2.4).")
+
+
+@pytest.fixture
+def regression_csv(tmp_path):
+    """Two lines with different intercepts and slopes, an id column and true groups."""
+    rng = np.random.default_rng(2)
+    n = 60
+    x = rng.uniform(0, 10, n)
+    g = (np.arange(n) >= 30).astype(int)
+    y = np.where(g == 0, 5 + 1.0 * x, 20 - 1.0 * x) + rng.normal(0, 0.5, n)
+    path = tmp_path / "reg.csv"
+    path.write_text("id,x,y,group\n" + "".join(
+        f"r{i},{float(x[i])!r},{float(y[i])!r},g{g[i]}\n" for i in range(n)))
+    return path
+
+
+@pytest.mark.parametrize("method", ["tclustreg", "pclustreg"])
+def test_clusterreg_adds_one_intercept_for_both_methods(regression_csv, tmp_path, method):
+    out, labels = tmp_path / "r.json", tmp_path / "l.csv"
+    argv = ["clusterreg", "--method", method, "--data", regression_csv, "--response", "y",
+            "--columns", "x", "--label-col", "group", "--k", 2, "--nsamp", 50,
+            "--node-limit", 30, "--quiet", "--out", out]
+    assert run([*argv, "--labels-out", labels]) == 0
+    rec = read_record(out)
+    assert rec["extra"]["p"] == 2                      # ones + x, for both methods
+    assert rec["metrics"]["ari"] > 0.7
+    assert "intercept" in rec["notes"][0]
+    assert len(list(csv.reader(labels.open()))) == 61
+    assert run([*argv, "--no-intercept"]) == 0
+    assert read_record(out)["extra"]["p"] == 1
+
+
+def test_clusterreg_errors(regression_csv, tmp_path, capsys):
+    base = ["clusterreg", "--data", regression_csv, "--columns", "x", "--label-col", "group",
+            "--k", 2, "--out", tmp_path / "r.json"]
+    assert run([*base, "--response", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert run([*base, "--response", "y", "--method", "pclustreg", "--variant", "chi2"]) == 2
+    assert "--sigma-min" in capsys.readouterr().err
+
+
+def test_regression_design_refuses_a_constant_regressor_with_the_intercept():
+    from mixopt.cli import CommandError, regression_design
+
+    x = np.column_stack([np.ones(5), np.arange(5.0)])
+    with pytest.raises(CommandError, match="--no-intercept"):
+        regression_design(x, ["one", "t"], True)
+    assert regression_design(x, ["one", "t"], False) is x

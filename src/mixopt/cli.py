@@ -84,8 +84,9 @@ def _check_outputs(args: argparse.Namespace, inputs: list) -> None:
         check_output_path(args.labels_out, [*inputs, args.out])
 
 
-def _read_table(args: argparse.Namespace) -> PointsTable:
-    """The points of ``--data`` with ``--columns``, ``--label-col`` and ``--no-header``."""
+def _read_table(args: argparse.Namespace, extra: list[str] | None = None) -> PointsTable:
+    """The points of ``--data`` with ``--columns`` (plus the ``extra`` columns), ``--label-col``
+    and ``--no-header``."""
     from mixopt.data.dataset import LABEL_COLUMN, read_points_table
 
     columns = None
@@ -93,6 +94,7 @@ def _read_table(args: argparse.Namespace) -> PointsTable:
         columns = [c.strip() for c in args.columns.split(",")]
         if not all(columns):
             raise CommandError(f"--columns {args.columns!r}: empty column name")
+        columns += [c for c in extra or [] if c not in columns]
     return read_points_table(args.data, label_column=args.label_col or LABEL_COLUMN,
                              has_header=not args.no_header, columns=columns,
                              required_label=args.label_col is not None)
@@ -248,6 +250,60 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     _write_labels(args, rec, table)
     return _exit_status("bclust", rec, args.out)
+
+
+def regression_design(x: np.ndarray, names: list[str], intercept: bool) -> np.ndarray:
+    """The design of ``mixopt clusterreg``: a leading column of ones, then the regressors
+    (without the ones when ``intercept`` is False), the same for pclustreg and tclustreg."""
+    if not intercept:
+        return x
+    const = [names[j] for j in np.flatnonzero(np.ptp(x, axis=0) == 0)]
+    if const:
+        raise CommandError(f"regressor column(s) {const} are constant: an intercept is added "
+                           "by default; leave them out (--columns) or pass --no-intercept")
+    return np.column_stack([np.ones(x.shape[0]), x])
+
+
+def _cmd_clusterreg(args: argparse.Namespace) -> int:
+    from mixopt.studies.fois_ch23 import Ch23Spec, run_ch23_arrays
+
+    if args.k < 1:
+        raise CommandError(f"--k must be >= 1, got {args.k}")
+    _check_outputs(args, [args.data])
+    table = _read_table(args, extra=[args.response])
+    names = table.feature_names
+    if args.response not in names:
+        raise CommandError(f"no numeric column {args.response!r} for --response; columns: "
+                           f"{names}")
+    j = names.index(args.response)
+    y = table.X[:, j].copy()
+    regressors = [nm for nm in names if nm != args.response]
+    x = regression_design(np.delete(table.X, j, axis=1), regressors, not args.no_intercept)
+    if x.shape[1] == 0:
+        raise CommandError("no regressor columns and --no-intercept: nothing to regress on")
+    if args.method == "tclustreg":
+        method, options = f"tclustreg-ns{args.nsamp}", {"nsamp": args.nsamp}
+        options["intercept"] = False        # the design is complete: ones added above or not
+    else:
+        method = "pclustreg1" if args.variant == "chi2" else "pclustreg2"
+        options = {"s": args.s, "sigma_min": args.sigma_min, "node_limit": args.node_limit,
+                   "time_limit_s": args.time_limit}
+        if args.variant == "chi2" and args.sigma_min is None:
+            raise CommandError("--variant chi2 needs --sigma-min (an underestimate of the "
+                               "smallest error sd)")
+    truth = table.labels if table.labels is not None and np.all(table.labels >= 0) else None
+    design = (["(intercept)"] if not args.no_intercept else []) + regressors
+    note = (f"design: {', '.join(design)}; response {args.response}; "
+            + ("a column of ones is the intercept" if not args.no_intercept
+               else "no intercept (--no-intercept)"))
+    spec = Ch23Spec(study="cli", dataset=Path(args.data).stem, method=method, seed=args.seed,
+                    k=args.k, options={**options, "intercept": not args.no_intercept})
+    rec = run_ch23_arrays(spec, x, y, truth, options, [Path(args.data)], args.out, notes=[note])
+    print(f"{args.method} ({method}) on {args.data}: status {rec['status']}, log L-hat "
+          f"{rec['objective']}, sizes {rec['extra']['cluster_sizes']}, ARI "
+          f"{rec['metrics']['ari']} -> {args.out}")
+    _write_labels(args, rec, table)
+    return _exit_status("clusterreg", rec, args.out)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -408,6 +464,28 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=_seed, default=0)
     b.add_argument("--out", required=True, help="record JSON to write")
     b.set_defaults(func=_cmd_bclust)
+
+    r = sub.add_parser("clusterreg", help="clusterwise regression (pclustreg or tclustreg) of "
+                                          "your own CSV data, written as a record")
+    _add_data_args(r)
+    r.add_argument("--response", required=True, help="the response column y")
+    r.add_argument("--method", choices=["pclustreg", "tclustreg"], default="tclustreg")
+    r.add_argument("--k", type=int, required=True, help="number of regression hyperplanes")
+    r.add_argument("--no-intercept", action="store_true",
+                   help="no column of ones (default: one intercept per cluster, for both "
+                        "methods)")
+    r.add_argument("--nsamp", type=int, default=300, help="tclustreg random starts")
+    r.add_argument("--variant", choices=["F", "chi2"], default="F",
+                   help="pclustreg bound: F (thesis Ch. 3, pclustreg2) or chi2 (Ch. 2, "
+                        "pclustreg1, needs --sigma-min)")
+    r.add_argument("--s", type=float, default=0.999, help="pclustreg success probability")
+    r.add_argument("--sigma-min", type=float, default=None,
+                   help="pclustreg: underestimate of the smallest error sd")
+    r.add_argument("--node-limit", type=int, default=None, help="pclustreg expanded nodes")
+    r.add_argument("--time-limit", type=float, default=None, help="pclustreg seconds")
+    r.add_argument("--seed", type=_seed, default=0)
+    r.add_argument("--out", required=True, help="record JSON to write")
+    r.set_defaults(func=_cmd_clusterreg)
 
     a = sub.add_parser("audit", help="records and provenance behind a table cell, checked "
                                      "(exit 1 on a MISMATCH)")
