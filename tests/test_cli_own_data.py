@@ -180,3 +180,30 @@ def test_regression_design_refuses_a_constant_regressor_with_the_intercept():
     with pytest.raises(CommandError, match="--no-intercept"):
         regression_design(x, ["one", "t"], True)
     assert regression_design(x, ["one", "t"], False) is x
+
+
+def test_plot_record_with_and_without_trace(table, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1, "--columns", "a,b,c",
+                "--label-col", "species", "--out", out, "--quiet"]) == 0
+    png = tmp_path / "r.png"
+    assert run(["plot", out, "--columns", "a,b,c", "--label-col", "species", "--out", png]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert run(["plot", out, "--out", tmp_path / "x.png"]) == 2    # text columns, no --columns
+    assert "--columns" in capsys.readouterr().err
+    assert run(["plot", out, "--columns", "a,b", "--out", tmp_path / "x.png"]) == 2
+
+
+def test_plot_draws_a_trace_panel(tmp_path):
+    import matplotlib.image as mpimg
+
+    from mixopt.report.record_plot import plot_record
+
+    x = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    rec = {"method": "exact", "dataset": "d", "status": "optimal", "gap": 0.0,
+           "assignment": [0, 0, 1, 1], "params": {"mu": [[0.05, 0], [5.05, 5]]},
+           "trace": [[0.0, 10.0, 1.0], [1.0, 5.0, 5.0]]}
+    plot_record(rec, x, tmp_path / "t.png")
+    plot_record({**rec, "trace": []}, x, tmp_path / "n.png")
+    wide, narrow = mpimg.imread(tmp_path / "t.png"), mpimg.imread(tmp_path / "n.png")
+    assert wide.shape[1] > 1.5 * narrow.shape[1]

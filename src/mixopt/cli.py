@@ -306,6 +306,30 @@ def _cmd_clusterreg(args: argparse.Namespace) -> int:
     return _exit_status("clusterreg", rec, args.out)
 
 
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from mixopt.records import RecordError, read_record
+    from mixopt.report.record_plot import plot_record
+
+    try:
+        rec = read_record(args.record)
+    except RecordError as exc:
+        raise CommandError(str(exc)) from None
+    data = args.data
+    if data is None:
+        inputs = rec.get("provenance", {}).get("inputs") or []
+        if not inputs:
+            raise CommandError(f"{args.record} names no input data file: give --data F.csv")
+        data = inputs[0]["path"]
+    if not Path(data).is_file():
+        raise CommandError(f"data file {data} not found: give --data F.csv")
+    check_output_path(args.out, [args.record, data])
+    args.data = data
+    table = _read_table(args)
+    plot_record(rec, table.X, args.out, table.feature_names)
+    print(f"plot of {args.record} -> {args.out}")
+    return 0
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from mixopt.audit import audit_all, audit_cell, format_audit, mismatches
     from mixopt.report.sources import read_sources
@@ -486,6 +510,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=0)
     r.add_argument("--out", required=True, help="record JSON to write")
     r.set_defaults(func=_cmd_clusterreg)
+
+    pl = sub.add_parser("plot", help="draw a record's clustering (first two principal "
+                                     "components when d > 2) and its bounds over time")
+    pl.add_argument("record", help="record JSON written by cluster, bclust or clusterreg")
+    pl.add_argument("--data", default=None,
+                    help="the data CSV (default: the record's input file)")
+    pl.add_argument("--no-header", action="store_true", help="the CSV has no header line")
+    pl.add_argument("--columns", default=None,
+                    help="the feature columns used for the fit (as given to the fit)")
+    pl.add_argument("--label-col", default=None, help="label column (as given to the fit)")
+    pl.add_argument("--out", required=True, help="PNG to write")
+    pl.set_defaults(func=_cmd_plot)
 
     a = sub.add_parser("audit", help="records and provenance behind a table cell, checked "
                                      "(exit 1 on a MISMATCH)")
