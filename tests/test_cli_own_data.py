@@ -207,3 +207,45 @@ def test_plot_draws_a_trace_panel(tmp_path):
     plot_record({**rec, "trace": []}, x, tmp_path / "n.png")
     wide, narrow = mpimg.imread(tmp_path / "t.png"), mpimg.imread(tmp_path / "n.png")
     assert wide.shape[1] > 1.5 * narrow.shape[1]
+
+
+def test_bclust_likelihood_mode_records_the_likelihood_as_objective(table, tmp_path, capsys):
+    out = tmp_path / "b.json"
+    argv = ["bclust", "--data", table, "--k", 2, "--columns", "a,b", "--label-col", "species",
+            "--nsamp", 5, "--quiet", "--out", out]
+    assert run(argv) == 0
+    rec = read_record(out)
+    assert rec["objective"] == rec["metrics"]["obj_likelihood"] != rec["metrics"]["obj_thesis"]
+    assert rec["extra"]["objective_definition"].startswith("likelihood-mode Obj")
+    assert "objective (likelihood-mode Obj)" in capsys.readouterr().out
+    assert rec["metrics"]["ari"] == 1.0 and rec["metrics"]["accuracy"] == 1.0
+
+
+def test_one_metrics_vocabulary(table, regression_csv, tmp_path):
+    common = ["--label-col", "species", "--quiet", "--columns", "a,b"]
+    assert run(["cluster", "--data", table, "--k", 2, "--sigma", 1, *common,
+                "--out", tmp_path / "c.json"]) == 0
+    assert run(["bclust", "--data", table, "--k", 2, "--nsamp", 5, *common,
+                "--out", tmp_path / "b.json"]) == 0
+    assert run(["clusterreg", "--data", regression_csv, "--response", "y", "--columns", "x",
+                "--label-col", "group", "--k", 2, "--nsamp", 20, "--quiet",
+                "--out", tmp_path / "r.json"]) == 0
+    for name in ("c", "b", "r"):
+        metrics = read_record(tmp_path / f"{name}.json")["metrics"]
+        assert {"ari", "accuracy"} <= set(metrics), name
+
+
+def test_label_accuracy_matches_clusters_to_classes():
+    from mixopt.metrics import label_accuracy
+
+    assert label_accuracy([1, 1, 0, 0, 0], [0, 0, 1, 1, 0]) == 0.8
+    assert label_accuracy([0, 1], [-1, -1]) is None
+
+
+def test_exact_reports_the_conic_solvers_version():
+    from importlib.metadata import version
+
+    from mixopt.methods.map.exact.exact import conic_solver_version
+
+    text = conic_solver_version("scs")
+    assert text.startswith(f"SCS {version('scs')} (cvxpy ")

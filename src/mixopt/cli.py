@@ -241,10 +241,9 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
     spec = Ch1Spec(study="cli", dataset=ds.name, method=method, seed=args.seed, r2=args.r2,
                    options=options, k=args.k)
     rec = run_ch1_on_dataset(spec, ds, inputs, args.out, start,
-                             extra={"start_from": start_from})
-    lik = rec["metrics"]["obj_likelihood"]
-    print(f"bclust ({args.mode} mode) on {args.data}: status {rec['status']}, "
-          f"-log-likelihood {lik}, thesis Obj {rec['objective']}, "
+                             extra={"start_from": start_from}, objective=args.mode)
+    print(f"bclust ({args.mode} mode) on {args.data}: status {rec['status']}, objective "
+          f"({rec['extra']['objective_definition'].split(':')[0]}) {rec['objective']}, "
           f"sizes {rec['extra']['cluster_sizes']} -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from mixopt import provenance
 from mixopt.data.dataset import read_dataset
-from mixopt.metrics import adjusted_rand_index
+from mixopt.metrics import adjusted_rand_index, label_accuracy
 from mixopt.records import SOLUTION_STATUSES, record_id, write_record
 from mixopt.simulate.fois_ch23_data import regression_arrays
 
@@ -175,6 +175,8 @@ def run_ch23_arrays(spec: Ch23Spec, X: np.ndarray, y: np.ndarray, truth: np.ndar
         "assignment": labels,
         "params": {"k": spec.k, "pi": sizes / sizes.sum(), "settings": asdict(spec)},
         "metrics": {"ari": None if truth is None else adjusted_rand_index(labels, truth),
+                    "accuracy": None if truth is None or int(truth.max()) + 1 != spec.k
+                    else label_accuracy(labels, truth),
                     "loglik": loglik if np.isfinite(loglik) else None},
         "wall_time_s": wall, "cpu_time_s": cpu,
         "solver": {"version": provenance.mixopt.__version__, "options": options, **solver},
