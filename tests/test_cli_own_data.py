@@ -2,6 +2,7 @@
 progress on stderr, plots, the methods list, clusterwise regression and one vocabulary."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,3 +250,32 @@ def test_exact_reports_the_conic_solvers_version():
 
     text = conic_solver_version("scs")
     assert text.startswith(f"SCS {version('scs')} (cvxpy ")
+
+
+def test_workflow_schema_and_runner_accept_an_estimated_precision(tmp_path):
+    import jsonschema
+    import yaml
+
+    from mixopt.data.dataset import Dataset
+    from mixopt.runner import precision_matrix
+
+    def precision_nodes(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("precision"), dict) and "oneOf" in node["precision"]:
+                yield node["precision"]
+            for value in node.values():
+                yield from precision_nodes(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from precision_nodes(value)
+
+    with open(Path(__file__).parents[1] / "config" / "schema.yaml") as f:
+        (node,) = precision_nodes(yaml.safe_load(f))
+    jsonschema.validate({"estimate": "tied_gmm", "random_state": 1}, node)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"estimate": "pooled"}, node)
+    rng = np.random.default_rng(0)
+    ds = Dataset("d", rng.normal(size=(40, 2)), None, ["a", "b"], [])
+    assert precision_matrix(ds, {"estimate": "tied_gmm"}, 2).shape == (2, 2)
+    with pytest.raises(ValueError, match="needs the number of components"):
+        precision_matrix(ds, {"estimate": "tied_gmm"})
