@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import io
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixopt.io import check_output_path
+
+if TYPE_CHECKING:
+    from mixopt.data.dataset import Dataset, PointsTable
 
 GLOBAL_METHODS = ("minlp", "miqp", "exact")
 
@@ -56,13 +65,71 @@ def _load_precision(args: argparse.Namespace) -> dict[str, object] | np.ndarray:
         raise CommandError("give either --sigma or --precision, not both")
     if args.sigma is not None:
         return {"sigma": args.sigma}
+    if args.precision == "estimate":
+        return {"estimate": "tied_gmm", "random_state": args.seed}
     if args.precision is not None:
         try:
             return np.atleast_2d(np.loadtxt(args.precision, delimiter=",", ndmin=2))
         except ValueError as exc:
             raise CommandError(
                 f"--precision {args.precision}: not a numeric CSV matrix ({exc})") from None
-    raise CommandError("the covariance is known in Problem (4): give --sigma S or --precision FILE")
+    raise CommandError("the covariance is known in Problem (4): give --sigma S or --precision "
+                       "FILE, or --precision estimate to estimate it from the data")
+
+
+def _check_outputs(args: argparse.Namespace, inputs: list) -> None:
+    """Refuse outputs that would overwrite an input (or each other) before any work."""
+    check_output_path(args.out, inputs)
+    if args.labels_out:
+        check_output_path(args.labels_out, [*inputs, args.out])
+
+
+def _read_table(args: argparse.Namespace, extra: list[str] | None = None) -> PointsTable:
+    """The points of ``--data`` with ``--columns`` (plus the ``extra`` columns), ``--label-col``
+    and ``--no-header``."""
+    from mixopt.data.dataset import LABEL_COLUMN, read_points_table
+
+    columns = None
+    if args.columns is not None:
+        columns = [c.strip() for c in args.columns.split(",")]
+        if not all(columns):
+            raise CommandError(f"--columns {args.columns!r}: empty column name")
+        columns += [c for c in extra or [] if c not in columns]
+    return read_points_table(args.data, label_column=args.label_col or LABEL_COLUMN,
+                             has_header=not args.no_header, columns=columns,
+                             required_label=args.label_col is not None)
+
+
+def _dataset(args: argparse.Namespace, table: PointsTable) -> Dataset:
+    from mixopt.data.dataset import Dataset
+
+    features = [f if f != "label" else "label_" for f in table.feature_names]
+    return Dataset(name=Path(args.data).stem, X=table.X, labels=table.labels,
+                   feature_names=features, label_names=table.label_names, meta={})
+
+
+def _write_labels(args: argparse.Namespace, rec: dict[str, object], table: PointsTable) -> None:
+    """``--labels-out``: one 0-based cluster label per point, beside the id column if any."""
+    if not args.labels_out:
+        return
+    from mixopt.io import atomic_write_bytes
+
+    assignment = rec.get("assignment")
+    labels = [] if assignment is None else [int(v) for v in assignment]
+    if len(labels) != table.X.shape[0]:
+        print(f"mixopt {args.command}: no labels to write to {args.labels_out} (status "
+              f"{rec['status']})", file=sys.stderr)
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if table.ids is not None:
+        w.writerow([table.id_column, "cluster"])
+        w.writerows(zip(table.ids, labels, strict=True))
+    else:
+        w.writerow(["cluster"])
+        w.writerows([lab] for lab in labels)
+    atomic_write_bytes(Path(args.labels_out), buf.getvalue().encode("utf-8"))
+    print(f"labels -> {args.labels_out}")
 
 
 def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
@@ -78,14 +145,13 @@ def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.methods.options import check_value
     from mixopt.runner import JobSpec, run_on_dataset
 
-    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints) if p]
-    check_output_path(args.out, inputs)
-    x, labels, features, label_names = read_points_csv(args.data,
-                                                        has_header=not args.no_header)
+    inputs = [Path(args.data)] + [Path(p) for p in (args.precision, args.constraints)
+                                  if p and p != "estimate"]
+    _check_outputs(args, inputs)
+    table = _read_table(args)
     prec = _load_precision(args)
     options = json.loads(args.options) if args.options else {}
     if not isinstance(options, dict):
@@ -102,8 +168,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         cons = replace(cons, min_size=args.min_size)
     constraints = cons.to_dict()
     spec_prec = prec if isinstance(prec, dict) else {"matrix": prec.tolist()}
-    ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
-                 label_names=label_names, meta={})
+    ds = _dataset(args, table)
     spec = JobSpec(study="cli", dataset=ds.name, method=args.method, seed=args.seed, k=args.k,
                    precision=spec_prec, options=options, constraints=constraints,
                    proportions=args.proportions)
@@ -117,6 +182,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
+    _write_labels(args, rec, table)
     return _exit_status("cluster", rec, args.out)
 
 
@@ -153,16 +219,14 @@ def _read_start_labels(path: str, n: int, k: int) -> np.ndarray:
 
 
 def _cmd_bclust(args: argparse.Namespace) -> int:
-    from mixopt.data.dataset import Dataset, read_points_csv
     from mixopt.methods.robust.tclust import fit_tclust
     from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_on_dataset
 
     _check_bclust_args(args)
-    check_output_path(args.out, [args.data, args.start_labels])
-    x, labels, features, label_names = read_points_csv(args.data,
-                                                        has_header=not args.no_header)
-    ds = Dataset(name=Path(args.data).stem, X=x, labels=labels, feature_names=features,
-                 label_names=label_names, meta={})
+    _check_outputs(args, [args.data, args.start_labels])
+    table = _read_table(args)
+    ds = _dataset(args, table)
+    x = ds.X
     inputs = [Path(args.data)]
     if args.start_labels:
         start = _read_start_labels(args.start_labels, ds.n, args.k)
@@ -177,14 +241,92 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
     spec = Ch1Spec(study="cli", dataset=ds.name, method=method, seed=args.seed, r2=args.r2,
                    options=options, k=args.k)
     rec = run_ch1_on_dataset(spec, ds, inputs, args.out, start,
-                             extra={"start_from": start_from})
-    lik = rec["metrics"]["obj_likelihood"]
-    print(f"bclust ({args.mode} mode) on {args.data}: status {rec['status']}, "
-          f"-log-likelihood {lik}, thesis Obj {rec['objective']}, "
+                             extra={"start_from": start_from}, objective=args.mode)
+    print(f"bclust ({args.mode} mode) on {args.data}: status {rec['status']}, objective "
+          f"({rec['extra']['objective_definition'].split(':')[0]}) {rec['objective']}, "
           f"sizes {rec['extra']['cluster_sizes']} -> {args.out}")
     for note in rec.get("notes", []):
         print(f"note: {note}")
+    _write_labels(args, rec, table)
     return _exit_status("bclust", rec, args.out)
+
+
+def regression_design(x: np.ndarray, names: list[str], intercept: bool) -> np.ndarray:
+    """The design of ``mixopt clusterreg``: a leading column of ones, then the regressors
+    (without the ones when ``intercept`` is False), the same for pclustreg and tclustreg."""
+    if not intercept:
+        return x
+    const = [names[j] for j in np.flatnonzero(np.ptp(x, axis=0) == 0)]
+    if const:
+        raise CommandError(f"regressor column(s) {const} are constant: an intercept is added "
+                           "by default; leave them out (--columns) or pass --no-intercept")
+    return np.column_stack([np.ones(x.shape[0]), x])
+
+
+def _cmd_clusterreg(args: argparse.Namespace) -> int:
+    from mixopt.studies.fois_ch23 import Ch23Spec, run_ch23_arrays
+
+    if args.k < 1:
+        raise CommandError(f"--k must be >= 1, got {args.k}")
+    _check_outputs(args, [args.data])
+    table = _read_table(args, extra=[args.response])
+    names = table.feature_names
+    if args.response not in names:
+        raise CommandError(f"no numeric column {args.response!r} for --response; columns: "
+                           f"{names}")
+    j = names.index(args.response)
+    y = table.X[:, j].copy()
+    regressors = [nm for nm in names if nm != args.response]
+    x = regression_design(np.delete(table.X, j, axis=1), regressors, not args.no_intercept)
+    if x.shape[1] == 0:
+        raise CommandError("no regressor columns and --no-intercept: nothing to regress on")
+    if args.method == "tclustreg":
+        method, options = f"tclustreg-ns{args.nsamp}", {"nsamp": args.nsamp}
+        options["intercept"] = False        # the design is complete: ones added above or not
+    else:
+        method = "pclustreg1" if args.variant == "chi2" else "pclustreg2"
+        options = {"s": args.s, "sigma_min": args.sigma_min, "node_limit": args.node_limit,
+                   "time_limit_s": args.time_limit}
+        if args.variant == "chi2" and args.sigma_min is None:
+            raise CommandError("--variant chi2 needs --sigma-min (an underestimate of the "
+                               "smallest error sd)")
+    truth = table.labels if table.labels is not None and np.all(table.labels >= 0) else None
+    design = (["(intercept)"] if not args.no_intercept else []) + regressors
+    note = (f"design: {', '.join(design)}; response {args.response}; "
+            + ("a column of ones is the intercept" if not args.no_intercept
+               else "no intercept (--no-intercept)"))
+    spec = Ch23Spec(study="cli", dataset=Path(args.data).stem, method=method, seed=args.seed,
+                    k=args.k, options={**options, "intercept": not args.no_intercept})
+    rec = run_ch23_arrays(spec, x, y, truth, options, [Path(args.data)], args.out, notes=[note])
+    print(f"{args.method} ({method}) on {args.data}: status {rec['status']}, log L-hat "
+          f"{rec['objective']}, sizes {rec['extra']['cluster_sizes']}, ARI "
+          f"{rec['metrics']['ari']} -> {args.out}")
+    _write_labels(args, rec, table)
+    return _exit_status("clusterreg", rec, args.out)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from mixopt.records import RecordError, read_record
+    from mixopt.report.record_plot import plot_record
+
+    try:
+        rec = read_record(args.record)
+    except RecordError as exc:
+        raise CommandError(str(exc)) from None
+    data = args.data
+    if data is None:
+        inputs = rec.get("provenance", {}).get("inputs") or []
+        if not inputs:
+            raise CommandError(f"{args.record} names no input data file: give --data F.csv")
+        data = inputs[0]["path"]
+    if not Path(data).is_file():
+        raise CommandError(f"data file {data} not found: give --data F.csv")
+    check_output_path(args.out, [args.record, data])
+    args.data = data
+    table = _read_table(args)
+    plot_record(rec, table.X, args.out, table.feature_names)
+    print(f"plot of {args.record} -> {args.out}")
+    return 0
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -226,6 +368,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _cmd_methods(args: argparse.Namespace) -> int:
+    from mixopt.methods.catalog import all_methods, format_method, method_info
+
+    infos = [method_info(n) for n in args.names] if args.names else all_methods()
+    print("\n\n".join(format_method(i) for i in infos))
+    print("\nSet MAP options with mixopt cluster --options '{\"name\": value}'.")
+    return 0
+
+
 def _seed(text: str) -> int:
     """argparse type of --seed: an integer >= 0 (records and the RNGs need one)."""
     try:
@@ -237,11 +388,51 @@ def _seed(text: str) -> int:
     return value
 
 
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    """The data options shared by the commands that fit a user CSV."""
+    p.add_argument("--data", required=True,
+                   help="CSV, one point per row, header line, optional label and id columns")
+    p.add_argument("--no-header", action="store_true",
+                   help="the CSV has no header line: every column is a feature")
+    p.add_argument("--columns", default=None,
+                   help="comma-separated feature columns (default: every column but the label "
+                        "and id columns; other columns, text or not, are ignored)")
+    p.add_argument("--label-col", default=None,
+                   help="column of true labels, used only for metrics (default: 'label' if "
+                        "present)")
+    p.add_argument("--labels-out", default=None,
+                   help="CSV to write one 0-based cluster label per point (with the id column)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines on stderr (default: every 5 s for long runs)")
+
+
+@contextlib.contextmanager
+def progress_to_stderr(enabled: bool) -> Iterator[None]:
+    """Send the methods' progress lines (logger ``mixopt.methods``) to stderr while running."""
+    if not enabled:
+        yield
+        return
+    log = logging.getLogger("mixopt.methods")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mixopt: %(name)s: %(message)s"))
+    old_level = log.level
+    log.addHandler(handler)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``mixopt`` argument parser."""
+    from mixopt import __version__
     from mixopt.methods.base import METHODS
 
     p = argparse.ArgumentParser(prog="mixopt", description=__doc__)
+    p.add_argument("--version", action="version", version=f"mixopt {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     f = sub.add_parser("fetch", help="download raw files (mirror first), verifying sha256")
@@ -258,13 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     pp.set_defaults(func=_cmd_preprocess)
 
     c = sub.add_parser("cluster", help="MAP clustering of your own CSV data, written as a record")
-    c.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
-    c.add_argument("--no-header", action="store_true",
-                   help="the CSV has no header line: every column is a feature")
+    _add_data_args(c)
     c.add_argument("--k", type=int, required=True)
     c.add_argument("--method", choices=sorted(METHODS), default="em")
     c.add_argument("--sigma", type=float, default=None, help="common standard deviation")
-    c.add_argument("--precision", default=None, help="CSV file with the d x d precision matrix")
+    c.add_argument("--precision", default=None,
+                   help="CSV file with the d x d precision matrix, or 'estimate': the inverse "
+                        "shared covariance of a tied-covariance Gaussian mixture fit (recorded)")
     c.add_argument("--constraints", default=None,
                    help="side constraints (YAML; see mixopt.constraints for the format)")
     c.add_argument("--min-size", type=int, default=None,
@@ -280,9 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_cluster)
 
     b = sub.add_parser("bclust", help="bclust (Fois thesis Ch. 1) on your own CSV data")
-    b.add_argument("--data", required=True, help="CSV, one point per row, optional 'label' column")
-    b.add_argument("--no-header", action="store_true",
-                   help="the CSV has no header line: every column is a feature")
+    _add_data_args(b)
     b.add_argument("--k", type=int, required=True)
     b.add_argument("--r2", type=float, default=10.0,
                    help="max eigenvalue ratio of each cluster covariance (thesis r^2)")
@@ -299,6 +488,40 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, help="record JSON to write")
     b.set_defaults(func=_cmd_bclust)
 
+    r = sub.add_parser("clusterreg", help="clusterwise regression (pclustreg or tclustreg) of "
+                                          "your own CSV data, written as a record")
+    _add_data_args(r)
+    r.add_argument("--response", required=True, help="the response column y")
+    r.add_argument("--method", choices=["pclustreg", "tclustreg"], default="tclustreg")
+    r.add_argument("--k", type=int, required=True, help="number of regression hyperplanes")
+    r.add_argument("--no-intercept", action="store_true",
+                   help="no column of ones (default: one intercept per cluster, for both "
+                        "methods)")
+    r.add_argument("--nsamp", type=int, default=300, help="tclustreg random starts")
+    r.add_argument("--variant", choices=["F", "chi2"], default="F",
+                   help="pclustreg bound: F (thesis Ch. 3, pclustreg2) or chi2 (Ch. 2, "
+                        "pclustreg1, needs --sigma-min)")
+    r.add_argument("--s", type=float, default=0.999, help="pclustreg success probability")
+    r.add_argument("--sigma-min", type=float, default=None,
+                   help="pclustreg: underestimate of the smallest error sd")
+    r.add_argument("--node-limit", type=int, default=None, help="pclustreg expanded nodes")
+    r.add_argument("--time-limit", type=float, default=None, help="pclustreg seconds")
+    r.add_argument("--seed", type=_seed, default=0)
+    r.add_argument("--out", required=True, help="record JSON to write")
+    r.set_defaults(func=_cmd_clusterreg)
+
+    pl = sub.add_parser("plot", help="draw a record's clustering (first two principal "
+                                     "components when d > 2) and its bounds over time")
+    pl.add_argument("record", help="record JSON written by cluster, bclust or clusterreg")
+    pl.add_argument("--data", default=None,
+                    help="the data CSV (default: the record's input file)")
+    pl.add_argument("--no-header", action="store_true", help="the CSV has no header line")
+    pl.add_argument("--columns", default=None,
+                    help="the feature columns used for the fit (as given to the fit)")
+    pl.add_argument("--label-col", default=None, help="label column (as given to the fit)")
+    pl.add_argument("--out", required=True, help="PNG to write")
+    pl.set_defaults(func=_cmd_plot)
+
     a = sub.add_parser("audit", help="records and provenance behind a table cell, checked "
                                      "(exit 1 on a MISMATCH)")
     a.add_argument("artifact", nargs="?", help="table CSV, e.g. tables/flaherty_table2.csv")
@@ -308,6 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--row", default=None, help="row id, e.g. iris1d:neg_log_map")
     a.add_argument("--col", default=None, help="column (method), e.g. em")
     a.set_defaults(func=_cmd_audit)
+
+    m = sub.add_parser("methods", help="list the methods with their options, defaults, the "
+                                       "constraints they honour and what they certify")
+    m.add_argument("names", nargs="*", help="methods to show (default: all)")
+    m.set_defaults(func=_cmd_methods)
 
     v = sub.add_parser("validate", help="check run records against the schema")
     v.add_argument("records", nargs="+")
@@ -334,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        with terminate_on_signals():
+        with terminate_on_signals(), progress_to_stderr(not getattr(args, "quiet", True)):
             return int(args.func(args))
     except (CommandError, ValueError, KeyError, OSError, DownloadError, SolverUnavailableError,
             BclustSolverError) as exc:

@@ -86,3 +86,18 @@ def adjusted_rand_index(a: ArrayLike, b: ArrayLike) -> float:
     agree = t + t2 - (sr + sc) / 2.0
     expect = (n * (n**2 + 1) - (n + 1) * sr - (n + 1) * sc + 2.0 * sr * sc / n) / (2.0 * (n - 1))
     return 0.0 if t == expect else float((agree - expect) / (t - expect))
+
+
+def label_accuracy(labels: ArrayLike, truth: ArrayLike) -> float | None:
+    """Share of points with a known class (>= 0) whose cluster is matched to it, clusters
+    matched to classes one-to-one to maximise the agreement (None: no known class)."""
+    lab = np.asarray(labels, dtype=np.int64)
+    tru = np.asarray(truth, dtype=np.int64)
+    known = tru >= 0
+    if not known.any():
+        return None
+    lab, tru = lab[known], tru[known]
+    table = np.zeros((int(lab.max()) + 1, int(tru.max()) + 1))
+    np.add.at(table, (lab, tru), 1.0)
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / lab.size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+ESTIMATORS = ("tied_gmm",)   #: names of the precision estimates (``{"estimate": name}``)
 #: Diagonal regularisation added to the tied covariance (scikit-learn's ``reg_covar`` default).
 REG_COVAR = 1e-6
 
@@ -34,7 +35,7 @@ def estimate_precision(X: ArrayLike, k: int, random_state: int | None = 0,
                          reg_covar=REG_COVAR, random_state=random_state).fit(x)
     lam = np.linalg.inv(np.atleast_2d(gm.covariances_))
     lam = 0.5 * (lam + lam.T)
-    text = (f"inverse tied covariance of a {k}-component Gaussian mixture (scikit-learn "
-            f"GaussianMixture, covariance_type tied, n_init {n_init}, reg_covar {REG_COVAR:g}, "
+    text = (f"inverse tied covariance of a {k}-component tied-covariance Gaussian mixture "
+            f"(scikit-learn GaussianMixture, covariance_type tied, n_init {n_init}, reg_covar {REG_COVAR:g}, "
             f"random_state {random_state})")
     return lam, text

@@ -34,7 +34,9 @@ class JobSpec:
     model, K non-empty clusters). ``proportions``: ``free`` (Problem (4)) or ``equal``.
     ``precision`` is ``{"sigma": s}`` (Lambda = I / s^2), ``{"matrix": [[...]]}``, or
     ``{"rule": name, "ddof": 1}`` for a precision built from the data set's true classes (see
-    :func:`mixopt.problem.class_precision`).
+    :func:`mixopt.problem.class_precision`), or ``{"estimate": "tied_gmm", "random_state": s}``
+    for one estimated from the unlabelled points (see
+    :func:`mixopt.precision_estimate.estimate_precision`; the record's notes say how).
     """
 
     study: str
@@ -49,8 +51,30 @@ class JobSpec:
     proportions: str = "free"
 
 
-def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
-    """Precision matrix for ``ds`` from a precision spec (see :class:`JobSpec`)."""
+def precision_matrix(ds: Dataset, spec: dict[str, Any], k: int | None = None) -> np.ndarray:
+    """Precision matrix for ``ds`` from a precision spec (see :class:`JobSpec`); ``k`` is the
+    number of components of an estimated precision."""
+    return precision_with_note(ds, spec, k)[0]
+
+
+def precision_with_note(
+    ds: Dataset, spec: dict[str, Any], k: int | None = None
+) -> tuple[np.ndarray, str | None]:
+    """Precision matrix for ``ds`` and, for an estimated one, how it was obtained."""
+    if "estimate" in spec:
+        from mixopt.precision_estimate import ESTIMATORS, estimate_precision
+
+        if spec["estimate"] not in ESTIMATORS:
+            raise ValueError(f"unknown precision estimate {spec['estimate']!r}; known: "
+                             f"{list(ESTIMATORS)}")
+        if k is None:
+            raise ValueError("an estimated precision needs the number of components K")
+        lam, how = estimate_precision(ds.X, k, random_state=spec.get("random_state", 0))
+        return lam, f"precision estimated from the data: {how}"
+    return _given_precision(ds, spec), None
+
+
+def _given_precision(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
     if "sigma" in spec:
         sigma = float(spec["sigma"])
         if not (math.isfinite(sigma) and sigma > 0):
@@ -66,7 +90,7 @@ def precision_matrix(ds: Dataset, spec: dict[str, Any]) -> np.ndarray:
         if ds.labels is None:
             raise ValueError(f"data set {ds.name!r} has no labels to build a class precision from")
         return class_precision(ds.X, ds.labels, spec["rule"], int(spec.get("ddof", 1)))
-    raise ValueError(f"precision spec needs 'sigma' or 'rule', got {spec}")
+    raise ValueError(f"precision spec needs 'sigma', 'matrix', 'rule' or 'estimate', got {spec}")
 
 
 def check_scale(problem: MAPProblem) -> None:
@@ -168,8 +192,8 @@ def run_on_dataset(
 ) -> dict[str, Any]:
     """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``."""
     check_options(spec.method, spec.options)
-    problem = MAPProblem(ds.X, spec.k, precision_matrix(ds, spec.precision),
-                         proportions=spec.proportions)
+    lam, how = precision_with_note(ds, spec.precision, spec.k)
+    problem = MAPProblem(ds.X, spec.k, lam, proportions=spec.proportions)
     constraints = Constraints.from_dict(spec.constraints)
     constraints.validate(problem.n, problem.k, problem.d)
     check_scale(problem)
@@ -181,6 +205,8 @@ def run_on_dataset(
     error = failed_objective(result)
     if error is not None:
         result.status = "error"
+    if how is not None:
+        result.extra["notes"] = [how, *result.extra.get("notes", [])]
     record = {
         "schema_version": 1,
         "record_id": record_id(spec.study, spec.dataset, spec.method, spec.seed),

@@ -176,14 +176,62 @@ def _is_number(text: str) -> bool:
     return True
 
 
+@dataclass
+class PointsTable:
+    """Points read from a user CSV: features, optional labels and optional row ids."""
+
+    X: np.ndarray
+    labels: np.ndarray | None
+    feature_names: list[str]
+    label_names: list[str]
+    ids: list[str] | None = None
+    id_column: str | None = None
+
+
 def read_points_csv(
     path: Path, label_column: str | None = LABEL_COLUMN, has_header: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None, list[str], list[str]]:
     """Read user points: a header, numeric feature columns and an optional label column.
 
-    Returns ``(X, labels, feature_names, label_names)``. Labels may be any strings; codes follow
-    the sorted unique values (integers numerically, then other strings), empty = unknown (-1).
-    ``labels`` is None when there is no label column or it is entirely empty.
+    Returns ``(X, labels, feature_names, label_names)``; see :func:`read_points_table`.
+    """
+    t = read_points_table(path, label_column=label_column, has_header=has_header)
+    return t.X, t.labels, t.feature_names, t.label_names
+
+
+def _non_numeric_columns(header: list[str], rows: list[tuple[int, list[str]]],
+                         cols: list[int]) -> tuple[list[str], str]:
+    """Names of the columns among ``cols`` holding a non-empty value that is not a number, and
+    where the first such value is."""
+    bad: list[str] = []
+    first = ""
+    for line, r in rows:
+        for j in cols:
+            if len(r) == len(header) and r[j].strip() and not _is_number(r[j].strip()):
+                if header[j] not in bad:
+                    bad.append(header[j])
+                first = first or (f"non-numeric value {r[j].strip()!r} in column "
+                                  f"{header[j]!r} at line {line}")
+    return [header[j] for j in cols if header[j] in bad], first
+
+
+def read_points_table(
+    path: Path,
+    label_column: str | None = LABEL_COLUMN,
+    has_header: bool = True,
+    columns: list[str] | None = None,
+    id_column: str | None = "id",
+    required_label: bool = False,
+) -> PointsTable:
+    """Read user points: a header, numeric feature columns, an optional label and id column.
+
+    Labels may be any strings; codes follow the sorted unique values (integers numerically, then
+    other strings), empty = unknown (-1). ``labels`` is None when there is no label column or it
+    is entirely empty (``required_label``: a missing ``label_column`` is an error).
+
+    ``columns`` picks the features by name (other columns are ignored, text or not); without it
+    every column but the label and the id column is a feature, and non-numeric ones are refused
+    with a hint naming them. ``id_column``, when present, is returned as ``ids`` (strings).
 
     A first line of numbers only is refused (it would be taken as column names and the point
     lost); ``has_header=False`` reads a file without one: every column is a feature ``x1, x2, ...``.
@@ -195,7 +243,7 @@ def read_points_csv(
     first = next(csv.reader(io.StringIO(text)), None)
     if not has_header and first is not None:   # generated names; line numbers stay the file's
         text = ",".join(f"x{j + 1}" for j in range(len(first))) + "\n" + text
-        label_column = None
+        label_column = id_column = None
     reader = csv.reader(io.StringIO(text))
     shift = 0 if has_header else 1
     header = next(reader, None)
@@ -209,16 +257,34 @@ def read_points_csv(
         if not name:
             raise ValueError(f"{path}: column {j + 1} has an empty name in the header")
     _check_names(header, f"{path}: header")
+    if required_label and label_column not in header:
+        raise ValueError(f"{path}: no label column {label_column!r}; columns: {header}")
     lab = header.index(label_column) if label_column in header else None
-    numeric = [j for j in range(len(header)) if j != lab]
+    idc = header.index(id_column) if id_column in header and id_column != label_column else None
+    rows = [(reader.line_num - shift, row) for row in reader if any(f.strip() for f in row)]
+    if columns is not None:
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ValueError(f"{path}: no column(s) {missing}; columns: {header}")
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"columns {columns} name a column twice")
+        clash = [c for c in columns if c in (label_column, id_column)]
+        if clash:
+            raise ValueError(f"column(s) {clash} are the label or id column, not features")
+        numeric = [header.index(c) for c in columns]
+    else:
+        numeric = [j for j in range(len(header)) if j not in (lab, idc)]
+        text_cols, first = _non_numeric_columns(header, rows, numeric)
+        if text_cols:
+            keep = ",".join(header[j] for j in numeric if header[j] not in text_cols)
+            raise ValueError(f"{path}: {first}; non-numeric column(s) {text_cols}: pick the "
+                             f"feature columns with --columns (e.g. --columns {keep or 'x1,x2'})")
     if not numeric:
         raise ValueError(f"{path}: no numeric feature columns")
     values: list[list[float]] = []
     raw_labels: list[str] = []
-    for row in reader:
-        line = reader.line_num - shift
-        if not any(f.strip() for f in row):
-            continue
+    ids: list[str] = []
+    for line, row in rows:
         if len(row) != len(header):
             raise ValueError(f"{path}: line {line} has {len(row)} fields, header has {len(header)}")
         point = []
@@ -238,13 +304,16 @@ def read_points_csv(
         values.append(point)
         if lab is not None:
             raw_labels.append(row[lab].strip())
+        if idc is not None:
+            ids.append(row[idc].strip())
     if not values:
         raise ValueError(f"{path}: no data rows after the header")
     X = np.asarray(values, dtype=np.float64)
     feature_names = [header[j] for j in numeric]
+    id_info = (ids, header[idc]) if idc is not None else (None, None)
     label_names = sorted({v for v in raw_labels if v}, key=_label_sort_key)
     if not label_names:
-        return X, None, feature_names, []
+        return PointsTable(X, None, feature_names, [], *id_info)
     codes = {nm: k for k, nm in enumerate(label_names)}
     labels = np.array([codes.get(v, -1) for v in raw_labels], dtype=np.int64)
-    return X, labels, feature_names, label_names
+    return PointsTable(X, labels, feature_names, label_names, *id_info)

@@ -77,7 +77,7 @@ def run_pam(
     centre = bool(spec.options.get("centre", True))
     labels, corr = pam_predict(unc.values[:, align_genes(unc.genes, genes)], C, centre=centre)
     ds = read_dataset(Path(data_csv))
-    lam = precision_matrix(ds, spec.precision)
+    lam = precision_matrix(ds, spec.precision, spec.k)
     mu, pi = profile_parameters(ds.X, labels, spec.k)
     objective = profiled_objective(ds.X, labels, spec.k, lam)
     truth = unc.labels()

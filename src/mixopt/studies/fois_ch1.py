@@ -9,10 +9,12 @@ Methods (``benchmark.m``, docs/reference-bclust.md 5):
 * ``bclust_lik``: the same search in ``likelihood`` mode (the objective the thesis text states);
 * ``oracle``: the true labels.
 
-Every record's ``objective`` is the thesis' Obj of its labels (bclust's objective in ``thesis``
-mode, the number the tables print, whichever method produced the labels); ``metrics`` add the
-ARI against the true labels, ``obj_likelihood`` (the same labels under the ``likelihood`` mode) and
-the method's own objective. ``wall_time_s``/``cpu_time_s`` time the method alone (the thesis'
+Every workflow record's ``objective`` is the thesis' Obj of its labels (bclust's objective in
+``thesis`` mode, the number the tables print, whichever method produced the labels; ``mixopt
+bclust --mode likelihood`` records the likelihood-mode Obj instead, and
+``extra.objective_definition`` always names it); ``metrics`` add the ARI and accuracy against the
+true labels, ``obj_thesis``, ``obj_likelihood`` (the same labels under each mode) and the method's
+own objective. ``wall_time_s``/``cpu_time_s`` time the method alone (the thesis'
 t(s)); evaluating Obj afterwards is timed in ``extra.evaluation_time_s``.
 """
 
@@ -34,7 +36,7 @@ from mixopt.methods.baselines import random_labels
 from mixopt.methods.robust.bclust import fit_bclust
 from mixopt.methods.robust.bclust_objective import BclustSolverError, bclust_objective
 from mixopt.methods.robust.tclust import fit_tclust
-from mixopt.metrics import adjusted_rand_index
+from mixopt.metrics import adjusted_rand_index, label_accuracy
 from mixopt.records import SOLUTION_STATUSES, read_record, record_id, write_record
 
 CH1_METHODS = ("random", "tclust", "bclust", "bclust_lik", "oracle")
@@ -140,6 +142,13 @@ def run_method(spec: Ch1Spec, ds: Dataset, k: int, start_labels: np.ndarray | No
         trace=[[t, v, None] for t, v in res.history], notes=notes)
 
 
+OBJECTIVE_DEFINITIONS = {
+    "thesis": "thesis Obj (bclustEvalObjective): non-squared norm, log(2 pi) per point",
+    "likelihood": "likelihood-mode Obj: minus the Gaussian classification log-likelihood of "
+                  "the labels (bclust_objective mode 'likelihood')",
+}
+
+
 def evaluate(ds: Dataset, labels: np.ndarray, k: int, r2: float,
              solver: str = "CLARABEL") -> dict[str, float | None]:
     """Thesis Obj, likelihood-mode Obj and ARI of ``labels`` (None where undefined)."""
@@ -150,6 +159,7 @@ def evaluate(ds: Dataset, labels: np.ndarray, k: int, r2: float,
         out[key] = value if math.isfinite(value) else None
     known = ds.labels is not None and not np.any(ds.labels < 0)
     out["ari"] = adjusted_rand_index(labels, ds.labels) if known else None
+    out["accuracy"] = label_accuracy(labels, ds.labels) if known and k == ds.K else None
     return out
 
 
@@ -172,8 +182,15 @@ def run_ch1_job(spec: Ch1Spec, data_csv: str | Path, out: str | Path,
 def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str | Path,
                        start: np.ndarray | None = None, config_hash: str | None = None,
                        rule: str | None = None,
-                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run ``spec`` on ``ds`` (read from ``inputs``) and write its record to ``out``."""
+                       extra: dict[str, Any] | None = None,
+                       objective: str = "thesis") -> dict[str, Any]:
+    """Run ``spec`` on ``ds`` (read from ``inputs``) and write its record to ``out``.
+
+    ``objective``: which value the record's ``objective`` holds, ``thesis`` (the thesis' Obj,
+    what the tables print) or ``likelihood`` (the likelihood-mode Obj); ``extra``'s
+    ``objective_definition`` names it and ``metrics`` hold both."""
+    if objective not in ("thesis", "likelihood"):
+        raise ValueError(f"objective must be 'thesis' or 'likelihood', got {objective!r}")
     k = spec.k if spec.k is not None else ds.K
     if k < 2:
         raise ValueError(f"need k >= 2 clusters, got {k} (give k for unlabelled data)")
@@ -192,30 +209,30 @@ def run_ch1_on_dataset(spec: Ch1Spec, ds: Dataset, inputs: list[Path], out: str 
     ev, t_eval, _ = _timed(lambda: evaluate(ds, res.labels, k, spec.r2, solver)
                            if res.labels.size == ds.n else {})
     sizes = np.bincount(res.labels, minlength=k) if res.labels.size == ds.n else np.zeros(k)
-    objective = ev.get("obj_thesis")
+    value = ev.get(f"obj_{objective}")
     notes = list(res.notes)
     status = res.status
-    if res.labels.size == ds.n and objective is None:
+    if res.labels.size == ds.n and value is None:
         notes.append(f"cluster sizes {sizes.tolist()}: a cluster has < 2 points, Obj infeasible")
         status = "infeasible" if status in SOLUTION_STATUSES else status
     record = {
         "schema_version": 1,
         "record_id": record_id(spec.study, spec.dataset, spec.method, spec.seed),
         "study": spec.study, "dataset": spec.dataset, "method": spec.method, "seed": spec.seed,
-        "status": status, "objective": objective,
+        "status": status, "objective": value,
         "lower_bound": None, "upper_bound": None, "gap": None,
         "assignment": res.labels,
         "params": {"k": k, "pi": sizes / max(sizes.sum(), 1), "r2": spec.r2,
                    "R": math.sqrt(spec.r2), "settings": asdict(spec)},
-        "metrics": {"ari": ev.get("ari"), "obj_likelihood": ev.get("obj_likelihood"),
-                    "obj_method": res.own_objective},
+        "metrics": {"ari": ev.get("ari"), "accuracy": ev.get("accuracy"),
+                    "obj_thesis": ev.get("obj_thesis"),
+                    "obj_likelihood": ev.get("obj_likelihood"), "obj_method": res.own_objective},
         "wall_time_s": res.time_s, "cpu_time_s": res.cpu_s,
         "solver": {"options": spec.options, **res.solver},
         "trace": res.trace, "notes": notes,
         "extra": {**res.extra, **(extra or {}), "evaluation_time_s": t_eval,
                   "cluster_sizes": sizes.tolist(),
-                  "objective_definition": "thesis Obj (bclustEvalObjective): non-squared norm, "
-                                          "log(2 pi) per point"},
+                  "objective_definition": OBJECTIVE_DEFINITIONS[objective]},
         "provenance": provenance.collect(inputs=inputs, config_hash=config_hash,
                                          start_time=t_start, end_time=provenance.now_utc(),
                                          settings=asdict(spec), rule=rule),

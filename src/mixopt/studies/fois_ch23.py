@@ -27,7 +27,7 @@ import numpy as np
 
 from mixopt import provenance
 from mixopt.data.dataset import read_dataset
-from mixopt.metrics import adjusted_rand_index
+from mixopt.metrics import adjusted_rand_index, label_accuracy
 from mixopt.records import SOLUTION_STATUSES, record_id, write_record
 from mixopt.simulate.fois_ch23_data import regression_arrays
 
@@ -89,6 +89,13 @@ class Ch23Spec:
             raise ValueError(f"k must be >= 1, got {self.k}")
 
 
+def _sigma_min(options: dict[str, Any]) -> float | None:
+    """pclustreg's sigma_min: the resolved true value, the configured one (default the thesis'
+    1), or None (an explicit ``sigma_min: null``: no bound from it, see pclustreg)."""
+    value = options.get("sigma_min_resolved", options.get("sigma_min", 1.0))
+    return None if value is None else float(value)
+
+
 def run_regression_method(base: str, X: np.ndarray, y: np.ndarray, k: int, seed: int,
                           options: dict[str, Any], truth: np.ndarray | None
                           ) -> tuple[np.ndarray, str, dict[str, Any], dict[str, Any]]:
@@ -101,7 +108,8 @@ def run_regression_method(base: str, X: np.ndarray, y: np.ndarray, k: int, seed:
             raise ValueError("the oracle needs the true labels")
         return truth.copy(), "baseline", {}, {"name": "oracle"}
     if base == "tclustreg":
-        res = fit_tclustreg(X, y, k, nsamp=int(options.get("nsamp", 300)), seed=seed)
+        res = fit_tclustreg(X, y, k, nsamp=int(options.get("nsamp", 300)), seed=seed,
+                            intercept=bool(options.get("intercept", True)))
         extra = {"tclustreg_objective": float(res.objective), "best_start": int(res.best_start),
                  "n_abandoned": int(res.n_abandoned)}
         return res.labels, "local", extra, {"name": "mixopt.tclustreg"}
@@ -111,7 +119,7 @@ def run_regression_method(base: str, X: np.ndarray, y: np.ndarray, k: int, seed:
     res = pclustreg(
         X, y, k, variant=variant, s=float(options.get("s", 0.999)),
         n_min=p + 1 if n_min is None else int(n_min),
-        sigma_min=float(options.get("sigma_min_resolved", options.get("sigma_min", 1.0))),
+        sigma_min=_sigma_min(options),
         node_limit=options.get("node_limit"), restarts=int(options.get("restarts", 1)),
         seed=seed, time_limit_s=options.get("time_limit_s"),
         f_dof_scaling=bool(options.get("f_dof_scaling", False)))
@@ -126,8 +134,6 @@ def run_regression_method(base: str, X: np.ndarray, y: np.ndarray, k: int, seed:
 def run_ch23_job(spec: Ch23Spec, data_csv: str | Path, out: str | Path,
                  config_hash: str | None = None, rule: str | None = None) -> dict[str, Any]:
     """Run ``spec`` on the regression data set ``data_csv`` and write its record to ``out``."""
-    from mixopt.methods.regression.tclustreg import loglik_hat
-
     csv = Path(data_csv)
     ds = read_dataset(csv)
     X, y = regression_arrays(ds)
@@ -136,6 +142,19 @@ def run_ch23_job(spec: Ch23Spec, data_csv: str | Path, out: str | Path,
     options = resolved_options(spec.method, spec.k, spec.options)
     if options.get("sigma_min") == "true_min" and base.startswith("pclustreg"):
         options["sigma_min_resolved"] = true_sigma_min(ds.meta)
+    return run_ch23_arrays(spec, X, y, truth, options, [csv, csv.with_suffix(".json")], out,
+                           config_hash=config_hash, rule=rule)
+
+
+def run_ch23_arrays(spec: Ch23Spec, X: np.ndarray, y: np.ndarray, truth: np.ndarray | None,
+                    options: dict[str, Any], inputs: list[Path], out: str | Path,
+                    config_hash: str | None = None, rule: str | None = None,
+                    notes: list[str] | None = None) -> dict[str, Any]:
+    """Run ``spec`` on the design ``X`` (intercept column included when wanted) and response
+    ``y`` read from the files ``inputs``, and write its record to ``out``."""
+    from mixopt.methods.regression.tclustreg import loglik_hat
+
+    base = parse_method_id(spec.method)[0]
     t_start = provenance.now_utc()
     w0, c0 = time.perf_counter(), time.process_time()
     labels, status, extra, solver = run_regression_method(base, X, y, spec.k, spec.seed,
@@ -156,16 +175,17 @@ def run_ch23_job(spec: Ch23Spec, data_csv: str | Path, out: str | Path,
         "assignment": labels,
         "params": {"k": spec.k, "pi": sizes / sizes.sum(), "settings": asdict(spec)},
         "metrics": {"ari": None if truth is None else adjusted_rand_index(labels, truth),
+                    "accuracy": None if truth is None or int(truth.max()) + 1 != spec.k
+                    else label_accuracy(labels, truth),
                     "loglik": loglik if np.isfinite(loglik) else None},
         "wall_time_s": wall, "cpu_time_s": cpu,
         "solver": {"version": provenance.mixopt.__version__, "options": options, **solver},
-        "notes": [], "extra": {**extra, "cluster_sizes": sizes.tolist(), "p": X.shape[1],
-                               "objective_definition": "log L-hat (thesis Sec. 2.1), higher is "
-                                                       "better"},
-        "provenance": provenance.collect(inputs=[csv, csv.with_suffix(".json")],
-                                         config_hash=config_hash, start_time=t_start,
-                                         end_time=provenance.now_utc(), settings=asdict(spec),
-                                         rule=rule),
+        "notes": list(notes or []),
+        "extra": {**extra, "cluster_sizes": sizes.tolist(), "p": X.shape[1],
+                  "objective_definition": "log L-hat (thesis Sec. 2.1), higher is better"},
+        "provenance": provenance.collect(inputs=list(inputs), config_hash=config_hash,
+                                         start_time=t_start, end_time=provenance.now_utc(),
+                                         settings=asdict(spec), rule=rule),
     }
     write_record(out, record)
     return record

@@ -40,6 +40,22 @@ log = logging.getLogger("mixopt.methods.exact")
 SUPPORTED = ("pi_order", "must_link", "implies", "cannot_link", "known_labels")
 
 
+
+_SOLVER_PACKAGES = {"SCS": "scs", "CLARABEL": "clarabel", "MOSEK": "mosek"}
+
+
+def conic_solver_version(solver: str) -> str:
+    """``<solver> <version> (cvxpy <version>)``: the conic solver's own package version, with
+    the modelling layer's beside it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = _SOLVER_PACKAGES.get(solver.upper(), solver.lower())
+    try:
+        own = version(package)
+    except PackageNotFoundError:
+        own = "unknown"
+    return f"{solver.upper()} {own} (cvxpy {cp.__version__})"
+
 def conic_solver(backend: str) -> str:
     """cvxpy solver name of ``backend``; a clear error when it is not installed or licensed."""
     names = {"scs": "SCS", "clarabel": "CLARABEL", "mosek": "MOSEK"}
@@ -200,7 +216,8 @@ def fit_exact(
             pi=np.full(k, np.nan), objective=float("nan"),
             status="infeasible" if status == "optimal" else status,
             lower_bound=None if not np.isfinite(lb) else float(lb), upper_bound=None,
-            iterations=bnb.nodes, solver={"name": f"mixopt-exact+{solver.lower()}"},
+            iterations=bnb.nodes, solver={"name": f"mixopt-exact+{solver.lower()}",
+                                          "version": conic_solver_version(solver)},
             trace=bnb.trace, extra={"notes": ["exact: no clustering satisfies the constraints"
                                               if status == "optimal" else
                                               "exact: no feasible clustering found in time"]})
@@ -215,7 +232,8 @@ def fit_exact(
     return MethodResult(
         labels=labels, mu=mu, pi=pi, objective=objective, status=status,
         lower_bound=float(lb), upper_bound=objective, iterations=bnb.nodes,
-        solver={"name": f"mixopt-exact+{solver.lower()}", "version": cp.__version__,
+        solver={"name": f"mixopt-exact+{solver.lower()}",
+                "version": conic_solver_version(solver),
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
                             "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},
