@@ -36,7 +36,10 @@ def test_planned_cluster_jobs_counts_singles_and_groups():
     assert planned_cluster_jobs(listing) == (4, {"g": 2})
 
 
-@pytest.mark.parametrize("profile", ["quick", "paper"])
+@pytest.mark.parametrize("profile", [
+    "quick",   # 515 jobs in 38 SLURM jobs, 15 s
+    pytest.param("paper", marks=pytest.mark.slow),   # 26,857 jobs in 165 SLURM jobs, 8.5 min
+])
 def test_slurm_profile_groups_the_many_small_jobs(tmp_path, project_root, profile):
     """A fresh project (nothing built) plans at most 100 (quick) or 1,000 (paper) SLURM jobs."""
     workdir = make_workdir(project_root, tmp_path)
