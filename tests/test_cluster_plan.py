@@ -21,8 +21,9 @@ MAX_CLUSTER_JOBS = {"quick": 100, "paper": 1000}
 
 def planned_cluster_jobs(dry_run: str) -> tuple[int, dict[str, int]]:
     """(cluster jobs, group jobs per group) of a dry run's listing: every job printed at the top
-    level (a rule outside any group, or one group job; grouped rules are printed indented)."""
-    singles = len(re.findall(r"^(?:local)?rule \w+:", dry_run, flags=re.M))
+    level (a rule outside any group, or one group job; grouped rules are printed indented). The
+    dry run prints local rules (download) alike: they are counted, so the count is an upper bound."""
+    singles = len(re.findall(r"^rule \w+:", dry_run, flags=re.M))
     groups: dict[str, int] = {}
     for name in re.findall(r"^\[[^\]]+\] Group job (\w+) ", dry_run, flags=re.M):
         groups[name] = groups.get(name, 0) + 1
@@ -33,11 +34,11 @@ def test_planned_cluster_jobs_counts_singles_and_groups():
     listing = ("[d]\nrule a:\n    x\n[d] Group job g (jobs in lexicogr. order):\n\n    [d]\n"
                "    rule b:\n[d] Group job g (jobs in lexicogr. order):\n    rule b:\n"
                "[d]\nlocalrule all:\n")
-    assert planned_cluster_jobs(listing) == (4, {"g": 2})
+    assert planned_cluster_jobs(listing) == (3, {"g": 2})
 
 
 @pytest.mark.parametrize("profile", [
-    "quick",   # 515 jobs in 38 SLURM jobs, 15 s
+    "quick",   # 515 jobs in 49 SLURM jobs (11 of them local downloads), 15 s
     pytest.param("paper", marks=pytest.mark.slow),   # 26,857 jobs in 165 SLURM jobs, 8.5 min
 ])
 def test_slurm_profile_groups_the_many_small_jobs(tmp_path, project_root, profile):
