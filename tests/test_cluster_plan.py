@@ -22,7 +22,7 @@ MAX_CLUSTER_JOBS = {"quick": 100, "paper": 1000}
 def planned_cluster_jobs(dry_run: str) -> tuple[int, dict[str, int]]:
     """(cluster jobs, group jobs per group) of a dry run's listing: every job printed at the top
     level (a rule outside any group, or one group job; grouped rules are printed indented). The
-    dry run prints local rules (download) alike: they are counted, so the count is an upper bound."""
+    dry run prints local rules (download) alike: counted too, so the count is an upper bound."""
     singles = len(re.findall(r"^rule \w+:", dry_run, flags=re.M))
     groups: dict[str, int] = {}
     for name in re.findall(r"^\[[^\]]+\] Group job (\w+) ", dry_run, flags=re.M):
