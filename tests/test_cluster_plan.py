@@ -39,7 +39,7 @@ def test_planned_cluster_jobs_counts_singles_and_groups():
 
 @pytest.mark.parametrize("profile", [
     "quick",   # 515 jobs in 49 SLURM jobs (11 of them local downloads), 15 s
-    pytest.param("paper", marks=pytest.mark.slow),   # 26,857 jobs in 165 SLURM jobs, 8.5 min
+    pytest.param("paper", marks=pytest.mark.slow),   # 26,857 jobs in 176 SLURM jobs, 4 to 8 min
 ])
 def test_slurm_profile_groups_the_many_small_jobs(tmp_path, project_root, profile):
     """A fresh project (nothing built) plans at most 100 (quick) or 1,000 (paper) SLURM jobs."""
