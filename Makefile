@@ -6,15 +6,26 @@ VENV ?= .venv
 CORES ?= all
 BIN := $(VENV)/bin
 
-.PHONY: all test test-slurm env lint dry-run paper report clean
+# The exact versions (with hashes) of every dependency, the workflow stack and the test tools:
+# `make env` installs them, then mixopt itself without dependencies. `make lock` refreshes the
+# lock from pyproject.toml (latest versions allowed by its bounds; review and commit the diff).
+LOCK := requirements/lock.txt
+LOCK_EXTRAS := --extra workflow --extra slurm --extra test
+
+.PHONY: all test test-slurm env lock lint dry-run paper report clean
 
 env: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+lock:
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) --universal --generate-hashes \
+		--python-version 3.11 --upgrade --custom-compile-command "make lock" --quiet -o $(LOCK)
 
 all: env
 	$(BIN)/snakemake --cores $(CORES)

@@ -11,6 +11,7 @@ import pytest
 from mixopt.audit import audit_all, audit_cell
 from mixopt.cli import main
 from mixopt.data.dataset import Dataset
+from mixopt.provenance import sha256_file
 from mixopt.records import read_record
 from mixopt.report.bandi import write_bandi_table
 from mixopt.report.flaherty_pam50 import agreement_table, gap_table, table3, write_table
@@ -64,6 +65,8 @@ def test_fresh_tables_audit_clean(built, capsys):
     code, out = run(["audit", TABLE, *CELL], capsys)
     assert code == 0 and out.rstrip().endswith("audit: OK")
     assert "= selected objective of the records" in out and "column em" in out
+    lock = Path(__file__).resolve().parents[1] / "requirements" / "lock.txt"
+    assert f"environment lock sha256 {sha256_file(lock)}" in out   # the run's environment
     cell = audit_cell(TABLE, "toy:lbd", "exact1d")
     assert cell["mismatches"] == [] and cell["value"] == cell["loaded"][0]["lower_bound"]
     assert run(["audit", "--all"], capsys)[0] == 0

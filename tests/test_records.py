@@ -159,3 +159,30 @@ def test_a_record_input_is_identified_by_its_stable_content(tmp_path):
     assert input_status(str(first), e1["sha256"], e1["stable_sha256"]).startswith("ok (rebuilt")
     write_record(first, minimal_record(objective=3.0))
     assert input_status(str(first), e1["sha256"], e1["stable_sha256"]) == "CHANGED since the run"
+
+
+def test_every_record_names_the_environment_lock(tmp_path):
+    """The lock's sha256 when mixopt runs from its source tree; null with the reason elsewhere."""
+    from pathlib import Path
+
+    from mixopt.audit import lock_line
+    from mixopt.provenance import collect, lock_state, sha256_file
+
+    lock = Path(__file__).resolve().parents[1] / "requirements" / "lock.txt"
+    prov = collect([], None, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00")
+    assert prov["environment_lock_sha256"] == sha256_file(lock)
+    assert "environment_lock_reason" not in prov
+    write_record(tmp_path / "r.json", minimal_record(provenance=prov))   # the schema allows it
+    assert lock_line(prov) == sha256_file(lock)
+
+    sha, reason = lock_state(tmp_path)   # an installed copy: no source tree around it
+    assert sha is None and "outside its source tree" in reason
+    (tmp_path / "pyproject.toml").write_text("")
+    assert lock_state(tmp_path)[1].endswith("has no requirements/lock.txt")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "lock.txt").write_text("x==1\n")
+    assert lock_state(tmp_path) == (sha256_file(tmp_path / "requirements" / "lock.txt"), None)
+    prov.update(environment_lock_sha256=None, environment_lock_reason=reason)
+    write_record(tmp_path / "s.json", minimal_record(provenance=prov))
+    assert lock_line(prov) == f"none ({reason})"
+    assert lock_line({}).startswith("not recorded")

@@ -349,6 +349,13 @@ def input_status(path: str, recorded_sha: str, stable_sha: str | None = None) ->
     return "CHANGED since the run"
 
 
+def lock_line(prov: dict[str, Any]) -> str:
+    """The environment lock's hash in a record's provenance, or why there is none."""
+    if "environment_lock_sha256" not in prov:
+        return "not recorded (record older than the lock)"
+    return prov["environment_lock_sha256"] or f"none ({prov.get('environment_lock_reason')})"
+
+
 def format_audit(cell: dict[str, Any]) -> str:
     """Human-readable report of one audited cell, ending with its checks."""
     out = [
@@ -372,6 +379,7 @@ def format_audit(cell: dict[str, Any]) -> str:
             f"    solver {solver['name']} {solver['version']}  options {solver['options']}",
             f"    code mixopt {prov['package_version']}  commit {prov['git_commit']}  "
             f"dirty {prov['git_dirty']}  source sha256 {prov.get('source_sha256')}",
+            f"    environment lock sha256 {lock_line(prov)}",
             f"    config hash {prov['config_hash']}  settings hash {prov.get('settings_hash')}",
             f"    rule {prov.get('rule')}  host {prov['host']}  "
             f"{prov['start_time']} -> {prov['end_time']}",

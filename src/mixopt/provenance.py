@@ -22,6 +22,8 @@ SOURCE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".csv", ".md")
 # Libraries whose versions are recorded with every run (the numerical stack that can move numbers).
 TRACKED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "pyomo", "pyscipopt", "highspy",
                      "cvxpy", "clarabel", "scs", "gurobipy", "mosek")
+# The exact versions of every dependency (`make lock`), relative to the project root.
+LOCK_FILE = "requirements/lock.txt"
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -66,6 +68,24 @@ def source_sha256() -> str:
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def lock_state(root: str | Path) -> tuple[str | None, str | None]:
+    """(sha256, None) of the environment lock of the source tree at ``root``, or (None, why not)."""
+    root = Path(root)
+    if not (root / "pyproject.toml").is_file():
+        return None, f"mixopt is installed outside its source tree ({root} has no pyproject.toml)"
+    lock = root / LOCK_FILE
+    if not lock.is_file():
+        return None, f"the source tree {root} has no {LOCK_FILE}"
+    return sha256_file(lock), None
+
+
+@cache
+def environment_lock() -> tuple[str | None, str | None]:
+    """:func:`lock_state` of the source tree the running ``mixopt`` was installed from (editable
+    install: ``src/mixopt`` two levels below the project root)."""
+    return lock_state(Path(mixopt.__file__).resolve().parents[2])
 
 
 def record_stable_sha256(path: str | Path) -> str | None:
@@ -119,6 +139,10 @@ def collect(
 ) -> dict[str, Any]:
     """Provenance block of a run record."""
     commit, dirty = git_state(cwd)
+    lock_sha, lock_reason = environment_lock()
+    lock = {"environment_lock_sha256": lock_sha}
+    if lock_sha is None:
+        lock["environment_lock_reason"] = lock_reason
     return {
         "package_version": mixopt.__version__,
         "git_commit": commit,
@@ -126,6 +150,7 @@ def collect(
         "config_hash": config_hash,
         "settings_hash": canonical_hash(settings or {}),
         "source_sha256": source_sha256(),
+        **lock,
         "inputs": [input_entry(p) for p in inputs],
         "host": socket.gethostname(),
         "python": sys.version.split()[0],
