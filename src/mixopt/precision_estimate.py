@@ -36,6 +36,6 @@ def estimate_precision(X: ArrayLike, k: int, random_state: int | None = 0,
     lam = np.linalg.inv(np.atleast_2d(gm.covariances_))
     lam = 0.5 * (lam + lam.T)
     text = (f"inverse tied covariance of a {k}-component tied-covariance Gaussian mixture "
-            f"(scikit-learn GaussianMixture, covariance_type tied, n_init {n_init}, reg_covar {REG_COVAR:g}, "
-            f"random_state {random_state})")
+            f"(scikit-learn GaussianMixture, covariance_type tied, n_init {n_init}, "
+            f"reg_covar {REG_COVAR:g}, random_state {random_state})")
     return lam, text
