@@ -1,4 +1,4 @@
-"""mixopt on one's own CSV (issue 22): version, columns, labels out, estimated precision,
+"""mixopt on one's own CSV: version, columns, labels out, estimated precision,
 progress on stderr, plots, the methods list, clusterwise regression and one vocabulary."""
 
 import csv
