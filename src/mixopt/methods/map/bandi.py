@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -178,12 +179,14 @@ def fit_bandi(
                                                                        allow_singular=True)
                             for c in range(k)]).reshape(n, k)
     labels = np.argmax(logp, axis=1).astype(np.int64)
+    # the KS estimate knows nothing of min_size: an assignment leaving a component too small is
+    # repaired (cheapest feasible assignment, (mu, pi) re-estimated); the relabelling for pi_order
+    # comes after it, so that the covariances follow their components
+    labels, mu, pi, notes = round_to_model(problem, replace(cons, pi_order=False), labels, mu, pi,
+                                           reestimate=True)
     if cons.pi_order:
         labels, mu, pi, order = order_by_pi(labels, mu, pi)
         cov = cov[order]
-    # the KS estimate knows nothing of min_size: an assignment leaving a component too small is
-    # repaired (cheapest feasible assignment, (mu, pi) re-estimated), the covariances kept as is
-    labels, mu, pi, notes = round_to_model(problem, cons, labels, mu, pi, reestimate=True)
     statuses = [r["mio_status"] for r in rounds] + [r["status"] for r in directions]
     progress.done("local", milps=len(solved),
                   not_optimal=sum(s != "optimal" for s in statuses), ks=fit.ks)

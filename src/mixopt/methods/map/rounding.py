@@ -62,20 +62,22 @@ def _constrained_descent(
     problem: MAPProblem, constraints: Constraints, labels: NDArray[np.int64], mu: FloatArray,
     pi: FloatArray, ordered: bool, max_rounds: int = 20,
 ) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
-    """Alternate cheapest feasible assignment and profiled (mu, pi) until the assignment repeats
-    (each step lowers Problem (4)); an empty component first takes the worst-fitted point as
+    """Alternate cheapest feasible assignment and profiled (mu, pi) until the assignment repeats,
+    keeping the best clustering seen (weights are floored at one point's, 1/n, in the costs, so a
+    step need not lower Problem (4)); an empty component first takes the worst-fitted point as
     its mean, so that it can relieve a far cluster."""
+    floor = 1.0 / problem.n
     mu, pi = np.array(mu, dtype=float), np.array(pi, dtype=float)
-    costs = assignment_costs(problem, mu, np.maximum(pi, 1.0 / problem.n))
+    costs = assignment_costs(problem, mu, np.maximum(pi, floor))
     fit = costs[np.arange(problem.n), labels]
     for c, i in zip(np.flatnonzero(np.bincount(labels, minlength=problem.k) == 0),
                     np.argsort(fit)[::-1], strict=False):
-        mu[c], pi[c] = problem.y[i], 1.0 / problem.n
+        mu[c], pi[c] = problem.y[i], floor
     best: tuple[float, NDArray[np.int64], FloatArray, FloatArray] | None = None
     current = None
     for _ in range(max_rounds):
         new = cheapest_feasible_labels(
-            assignment_costs(problem, mu, np.maximum(pi, 1.0 / problem.n)), constraints, ordered)
+            assignment_costs(problem, mu, np.maximum(pi, floor)), constraints, ordered)
         if current is not None and np.array_equal(new, current):
             break
         current = new
