@@ -66,14 +66,6 @@ def floor_correction(problem: MAPProblem, constraints: Constraints) -> float:
     return float(-problem.n * np.log1p(-problem.k * PI_FLOOR_NO_MIN_SIZE))
 
 
-def floored_bound(lower_bound: float | None, problem: MAPProblem,
-                  constraints: Constraints) -> float | None:
-    """The solver's dual bound made valid for Problem (4) (see :func:`floor_correction`)."""
-    if lower_bound is None:
-        return None
-    return lower_bound - floor_correction(problem, constraints)
-
-
 def solve_formulation(
     form: Formulation,
     problem: MAPProblem,
@@ -106,7 +98,8 @@ def solve_formulation(
         notes.append(f"dual bound lowered by {correction:.3g} = -n log(1 - K eps): the model "
                      f"floors pi at eps = {PI_FLOOR_NO_MIN_SIZE:g} while Problem (4) with empty "
                      "clusters allowed lets pi_k = 0")
-    out_lb = floored_bound(out.lower_bound, problem, constraints)
+    # the solver's dual bound made valid for Problem (4)
+    out_lb = None if out.lower_bound is None else out.lower_bound - correction
     extra: dict[str, object] = {"formulation": form.kind, **form.info,
                                 "solver_status": out.status,
                                 "solver_upper_bound": out.upper_bound,
