@@ -27,6 +27,7 @@ include: "workflow/rules/flaherty.smk"
 include: "workflow/rules/flaherty_pam50.smk"
 include: "workflow/rules/fois_ch1.smk"
 include: "workflow/rules/fois_ch23.smk"
+include: "workflow/rules/mssc_benchmark.smk"
 include: "workflow/rules/reports.smk"
 
 
@@ -42,5 +43,6 @@ rule all:
         rules.flaherty_bandi_accuracy.output,
         rules.fois_ch1.input,
         rules.fois_ch23.input,
+        rules.mssc_benchmark.output,
         rules.fidelity_report.output,
         expand("reports/tables/{table}.html", table=TABLE_VIEWS),

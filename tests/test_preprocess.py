@@ -38,6 +38,13 @@ SHAPES = {
     "pam50": (232, 50, [57, 35, 23, 12, 12]),          # + 93 unknown (-1)
     "pam50_4d": (232, 4, [57, 35, 23, 12, 12]),
     "pam50_4d_authors": (232, 4, [57, 35, 23, 12, 12]),
+    # the MSSC benchmark files (SOS-SDP's instances), unlabelled
+    "mssc_ruspini": (75, 2, None), "mssc_iris": (150, 4, None), "mssc_wine": (178, 13, None),
+    "mssc_gr202": (202, 2, None), "mssc_seeds": (210, 7, None), "mssc_glass": (214, 9, None),
+    "mssc_accent": (329, 12, None), "mssc_ecoli": (336, 7, None),
+    "mssc_real_estate": (414, 5, None), "mssc_wholesale_std": (440, 11, None),
+    "mssc_hungarian": (522, 20, None), "mssc_wdbc": (569, 30, None),
+    "mssc_voice": (126, 310, None), "mssc_energy_std": (768, 16, None),
 }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from mixopt.data import pam50_matrix as pam50
 from mixopt.data.dataset import Dataset
+from mixopt.data.mssc import MSSC_FILES, mssc_dataset
 from mixopt.data.sources import load_registry, verify
 
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -347,6 +348,11 @@ PROCESSED: dict[str, ProcessedSpec] = {
         (pam50.TRAIN_KEY, pam50.AUTHORS_4D_KEY), pam50.build_pam50_4d_authors,
         "the authors' pam50-4d.csv with the UNC subtypes (Flaherty Sec. 4.2)"),
 }
+PROCESSED.update({  # the MSSC benchmark instances (SOS-SDP's files), unlabelled and unscaled
+    f"mssc_{name}": ProcessedSpec(
+        (f"mssc_{name}",), lambda p, name=name: mssc_dataset(name, p[f"mssc_{name}"]),
+        f"MSSC benchmark instance {name} (SOS-SDP's file, as published)")
+    for name in MSSC_FILES})
 
 
 def processed_names() -> list[str]:
