@@ -98,8 +98,10 @@ def run(X: np.ndarray, k: int, options: dict[str, Any]) -> dict[str, Any]:
             "gap": mssc_gap(value, lb), "nodes": res.extra.get("nodes", res.iterations)}
 
 
-def fmt(value: float | None, spec: str) -> str:
-    return "—" if value is None or not math.isfinite(value) else format(value, spec)
+def fmt(value: float | None, spec: str, width: int) -> str:
+    """``value`` with ``spec``, or a dash, right-aligned in ``width`` characters."""
+    text = "—" if value is None or not math.isfinite(value) else format(value, spec)
+    return text.rjust(width)
 
 
 def main() -> None:
@@ -146,8 +148,8 @@ def main() -> None:
         for label, options in settings.items():
             r = run(X, k, options)
             print(f"{name:17} {label:9} {X.shape[0]:4d} {X.shape[1]:3d} {k:2d} {r['time']:8.1f} "
-                  f"{r['status']:>11} {fmt(r['mssc'], '14.4f')} {fmt(r['lb'], '14.4f')} "
-                  f"{fmt(r['gap'], '9.2e')} {r['nodes']!s:>6}  {published_text(name)}",
+                  f"{r['status']:>11} {fmt(r['mssc'], '.4f', 14)} {fmt(r['lb'], '.4f', 14)} "
+                  f"{fmt(r['gap'], '.2e', 9)} {r['nodes']!s:>6}  {published_text(name)}",
                   flush=True)
 
 
