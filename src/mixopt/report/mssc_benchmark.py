@@ -24,6 +24,7 @@ ARTIFACT = "mssc_benchmark"
 CSV_FLOAT_FORMAT = "%.10g"
 NOT_RUN = "not yet run"
 NOT_PUBLISHED = "not published"
+NO_BOUND = "none in time"   # the search stopped before every open node had a bound
 # Our columns: CSV column -> record field (dotted) it shows.
 FIELDS: dict[str, str] = {
     "dataset": "extra.instance.dataset",
@@ -112,7 +113,8 @@ def to_markdown(table: pd.DataFrame, profile: str, source: str) -> str:
         "value is the sum of squared distances to the cluster means of the best clustering "
         "found, the lower bound 2 (L - n log K) of exact's certified bound L on Problem (4), the "
         "gap (MSSC - bound) / MSSC. Status `optimal`: certified within exact's relative gap "
-        "(`rel_gap`); `time_limit`: stopped at the time limit with the gap shown. Every cell "
+        "(`rel_gap`); `time_limit`: stopped at the time limit with the gap shown (lower bound "
+        f"`{NO_BOUND}`: some open node had no bound yet, e.g. a child of the root). Every cell "
         "of ours is traced to its run record in `mssc_benchmark.sources.json` "
         "(`mixopt audit tables/mssc_benchmark.csv --row <instance> --col mssc`).",
         "",
@@ -120,9 +122,11 @@ def to_markdown(table: pd.DataFrame, profile: str, source: str) -> str:
         "|" + "---|" * len(head),
     ]
     for _, r in table.iterrows():
+        ran = r["status"] != NOT_RUN
+        bound = NO_BOUND if ran and pd.isna(r["lower_bound"]) else _num(r["lower_bound"], ".4f")
         cells = [r["instance"], _num(r["dataset"], ""), _num(r["n"], ".0f"),
                  _num(r["d"], ".0f"), _num(r["k"], ".0f"), _num(r["mssc"], ".4f"),
-                 _num(r["lower_bound"], ".4f"), _num(r["gap"], ".2e"), str(r["status"]),
+                 bound, _num(r["gap"], ".2e"), str(r["status"]),
                  _num(r["nodes"], ".0f"), _num(r["threads"], ".0f"), _num(r["time_s"], ".1f"),
                  _published_cell(r)]
         lines.append("| " + " | ".join(cells) + " |")
