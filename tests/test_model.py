@@ -71,7 +71,7 @@ def instances() -> list[tuple[str, MAPProblem]]:
 CASES = [(name, model(problem), min_size) for name, problem in instances()
          for model in (lambda p: p, equal) for min_size in (1, 0, 2)]
 #: methods that must run (not refuse) on every case of each proportions model
-MUST_RUN = {"free": {"em", "minlp", "miqp"}, "equal": {"em"}}
+MUST_RUN = {"free": {"em", "minlp", "miqp"}, "equal": {"em", "minlp", "miqp"}}
 #: certified methods that must reach the brute-force optimum when they run
 MUST_SOLVE = {"exact", "exact1d"}
 
