@@ -71,7 +71,7 @@ def instances() -> list[tuple[str, MAPProblem]]:
 CASES = [(name, model(problem), min_size) for name, problem in instances()
          for model in (lambda p: p, equal) for min_size in (1, 0, 2)]
 #: methods that must run (not refuse) on every case of each proportions model
-MUST_RUN = {"free": {"em", "minlp", "miqp"}, "equal": {"em", "minlp", "miqp"}}
+MUST_RUN = {"free": {"em", "minlp", "miqp"}, "equal": {"em", "em_restarts", "minlp", "miqp"}}
 #: certified methods that must reach the brute-force optimum when they run
 MUST_SOLVE = {"exact", "exact1d"}
 
@@ -202,7 +202,7 @@ def test_em_honours_a_cannot_link_instead_of_noting_it() -> None:
     assert any("repaired" in note for note in res.extra["notes"])
 
 
-@pytest.mark.parametrize("method", ["slsqp", "bandi", "em_restarts"])
+@pytest.mark.parametrize("method", ["slsqp", "bandi"])
 def test_methods_refuse_what_they_cannot_honour(method: str) -> None:
     problem = MAPProblem(np.linspace(0.0, 1.0, 8)[:, None], 2, np.eye(1),
                          proportions="equal")
