@@ -71,7 +71,7 @@ def instances() -> list[tuple[str, MAPProblem]]:
 CASES = [(name, model(problem), min_size) for name, problem in instances()
          for model in (lambda p: p, equal) for min_size in (1, 0, 2)]
 #: methods that must run (not refuse) on every case of each proportions model
-MUST_RUN = {"free": {"em", "minlp", "miqp"}, "equal": {"em"}}
+MUST_RUN = {"free": {"em", "minlp", "miqp"}, "equal": {"em", "em_restarts", "minlp", "miqp"}}
 #: certified methods that must reach the brute-force optimum when they run
 MUST_SOLVE = {"exact", "exact1d"}
 
@@ -202,7 +202,7 @@ def test_em_honours_a_cannot_link_instead_of_noting_it() -> None:
     assert any("repaired" in note for note in res.extra["notes"])
 
 
-@pytest.mark.parametrize("method", ["slsqp", "bandi", "em_restarts"])
+@pytest.mark.parametrize("method", ["slsqp", "bandi"])
 def test_methods_refuse_what_they_cannot_honour(method: str) -> None:
     problem = MAPProblem(np.linspace(0.0, 1.0, 8)[:, None], 2, np.eye(1),
                          proportions="equal")
@@ -267,3 +267,56 @@ def test_cli_states_the_model_and_refuses_what_a_method_cannot_solve(tmp_path, c
                  "--method", "exact", "--out", str(tmp_path / "x.json")]) == 2
     assert "min_size 0" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_equal_proportions_record_cli_and_estimator(tmp_path, capsys) -> None:
+    """The equal model through the CLI (record: model, mssc metrics, gap of the sum of squares)
+    and the estimator (weights 1/K)."""
+    from mixopt.estimators import MAPClustering
+
+    rng = np.random.default_rng(4)
+    y = np.concatenate([rng.normal(0.0, 0.3, 7), rng.normal(3.0, 0.3, 5)])
+    data = tmp_path / "pts.csv"
+    data.write_text("x\n" + "\n".join(f"{v}" for v in y) + "\n")
+    out = tmp_path / "r.json"
+    assert main(["cluster", "--data", str(data), "--k", "2", "--sigma", "1",
+                 "--method", "exact1d", "--proportions", "equal", "--out", str(out)]) == 0
+    assert "proportions equal" in capsys.readouterr().out
+    rec = json.loads(out.read_text())
+    n, k = y.size, 2
+    assert rec["params"]["model"]["proportions"] == "equal"
+    assert rec["params"]["pi"] == [0.5, 0.5]
+    lab = np.asarray(rec["assignment"])
+    sse = sum(float(((y[lab == c] - y[lab == c].mean()) ** 2).sum()) for c in range(k))
+    assert rec["metrics"]["mssc"] == pytest.approx(sse, rel=1e-9)
+    assert rec["objective"] == pytest.approx(0.5 * sse + n * np.log(k), rel=1e-12)
+    assert rec["metrics"]["mssc_lower_bound"] == pytest.approx(sse, rel=1e-9)
+    est = MAPClustering(n_clusters=3, method="exact", precision=1.0, proportions="equal",
+                        method_options={"log_progress": False}).fit(
+        np.column_stack([y, rng.normal(0.0, 0.3, y.size)]))
+    assert np.allclose(est.weights_, 1.0 / 3) and est.status_ == "optimal"
+    assert est.record_["params"]["model"]["proportions"] == "equal"
+    assert est.gap_ <= 1e-4 and "mssc" in est.record_["metrics"]
+
+
+def test_invariants_flag_weights_other_than_one_over_k_for_equal_proportions() -> None:
+    problem = MAPProblem(np.arange(4.0)[:, None], 2, np.eye(1), proportions="equal")
+    res = enforce_invariants("x", problem, Constraints(), _result(1.0, 0.5, [0, 0, 0, 1]))
+    assert res.status == "error" and "1/K" in res.extra["notes"][0]
+    ok = _result(1.0, 0.5, [0, 0, 1, 1])
+    ok = enforce_invariants("x", problem, Constraints(), ok)
+    assert ok.status == "optimal" and ok.constant == pytest.approx(4 * np.log(2))
+    assert ok.gap == pytest.approx(0.5 / abs(1.0 - 4 * np.log(2)))   # (UB - LB) / |UB - n log K|
+
+
+def test_workflow_schema_takes_proportions_for_table2() -> None:
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "config" / "schema.yaml").read_text())
+    node = schema["properties"]["studies"]["properties"]["flaherty_table2"]["properties"]
+    jsonschema.validate("equal", node["proportions"])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("unequal", node["proportions"])

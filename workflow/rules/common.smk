@@ -76,10 +76,12 @@ def subset_records(study, dataset, sizes_by_method):
 
 
 def job_spec(study, dataset, method, seed, k, precision, constraints=None, subset_per_class=None,
-             method_options=None):
+             method_options=None, proportions="free"):
     """The settings that determine one run's numbers (passed as params: a change reruns the job).
 
-    Options: ``methods`` < the profile's ``method_overrides`` < the study's ``method_options``."""
+    Options: ``methods`` < the profile's ``method_overrides`` < the study's ``method_options``.
+    ``proportions`` (``free`` or ``equal``) enters the spec only when equal, so that the specs of
+    free-proportions runs, and their params, stay as they were."""
     options = dict(config["methods"].get(method, {}))
     options.update(P.get("method_overrides", {}).get(method, {}))
     options.update((method_options or {}).get(method, {}))
@@ -92,4 +94,5 @@ def job_spec(study, dataset, method, seed, k, precision, constraints=None, subse
         check_options(method, options)  # unknown names, types, ranges: fail before any job
     return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
             "k": k, "precision": precision, "options": options, "constraints": constraints,
-            "subset_per_class": subset_per_class}
+            "subset_per_class": subset_per_class,
+            **({"proportions": proportions} if proportions != "free" else {})}
