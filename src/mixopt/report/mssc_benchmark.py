@@ -114,7 +114,8 @@ def to_markdown(table: pd.DataFrame, profile: str, source: str) -> str:
         "found, the lower bound 2 (L - n log K) of exact's certified bound L on Problem (4), the "
         "gap (MSSC - bound) / MSSC. Status `optimal`: certified within exact's relative gap "
         "(`rel_gap`); `time_limit`: stopped at the time limit with the gap shown (lower bound "
-        f"`{NO_BOUND}`: some open node had no bound yet, e.g. a child of the root). Every cell "
+        f"`{NO_BOUND}`: some open node had no bound yet, e.g. a child of the root; a negative "
+        "one: the search's bound is still weaker than the trivial 0). Every cell "
         "of ours is traced to its run record in `mssc_benchmark.sources.json` "
         "(`mixopt audit tables/mssc_benchmark.csv --row <instance> --col mssc`).",
         "",
