@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -57,3 +59,23 @@ def test_rebuild_is_a_no_op(built, mirror):
     proc = snakemake(built, "-n", "tables/mssc_benchmark.csv", *CONFIG_ARGS, mirror=mirror)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("extra_config", "message"), [
+    ("studies:\n  mssc_benchmark:\n    selected: [nope]\n",
+     "mssc_benchmark: selected instances ['nope'] are not defined"),
+    ("studies:\n  mssc_benchmark:\n    method_options: {rel_gap: -1}\n",
+     "exact option rel_gap must be a finite number >= 0, got -1"),
+    ("studies:\n  mssc_benchmark:\n    instances: {bad_k3: {dataset: iris, k: 3}}\n",
+     "Error validating config file"),
+])
+def test_invalid_benchmark_config_fails_before_any_job(tmp_path, project_root, extra_config,
+                                                       message):
+    workdir = make_workdir(project_root, tmp_path)
+    (workdir / "config/extra.yaml").write_text(extra_config)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "tables/mssc_benchmark.csv",
+                           "--configfile", "config/config.yaml", "config/extra.yaml"],
+                          cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert not (workdir / "data").exists() and not (workdir / "results").exists()
