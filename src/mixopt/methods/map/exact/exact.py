@@ -163,8 +163,9 @@ def fit_exact(
     search: str = "auto",
     cuts: str = "triangles",
 ) -> MethodResult:
-    """Certified global optimum of Problem (4) (relative gap ``rel_gap``) or the best bounds
-    reached within ``time_limit_s``; ``seed`` is unused (the search is deterministic).
+    """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
+    the sum of squares) or the best bounds reached within ``time_limit_s``; ``seed`` is unused
+    (the search is deterministic).
 
     ``backend``: the conic solver of the node bounds (``scs`` default, ``clarabel``, ``mosek``
     when licensed, ``auto``: MOSEK if usable else SCS). ``threads``: node bounds solved at once
