@@ -118,6 +118,7 @@ def test_bound_and_gap_edges():
     assert mssc.mssc_bound(1.0, 10, 2) == 0.0          # below n log K: the trivial bound 0
     assert mssc.mssc_gap(10.0, 9.0) == pytest.approx(0.1)
     assert mssc.mssc_gap(None, 9.0) is None and mssc.mssc_gap(10.0, None) is None
+    assert mssc.mssc_gap(10.0, float("-inf")) is None
 
 
 def test_instance_spec_is_the_mssc_model():

@@ -87,8 +87,9 @@ def mssc_bound(lower_bound: float | None, n: int, k: int) -> float | None:
 
 
 def mssc_gap(value: float | None, bound: float | None) -> float | None:
-    """Relative gap ``(SSE - bound) / SSE`` of the MSSC (None when either is missing)."""
-    if value is None or bound is None:
+    """Relative gap ``(SSE - bound) / SSE`` of the MSSC (None when either is missing or not
+    finite, e.g. a bound of -inf before every open node had one)."""
+    if value is None or bound is None or not (math.isfinite(value) and math.isfinite(bound)):
         return None
     return max(0.0, (value - bound) / max(abs(value), 1e-12))
 
@@ -118,6 +119,8 @@ def run_instance(spec: JobSpec, data_csv: str | Path, out: str | Path,
     for key, value in mssc_metrics(ds.X, record, spec.k).items():
         if metrics.get(key) is None:   # the runner's own MSSC numbers, when it has them, stay
             metrics[key] = value
+        elif not math.isfinite(metrics[key]):   # -inf: no bound yet (null in the record)
+            metrics[key] = None
     metrics["mssc_gap"] = mssc_gap(metrics["mssc"], metrics["mssc_lower_bound"])
     record.setdefault("extra", {})["instance"] = {
         "dataset": ds.name, "n": ds.n, "d": ds.d, "k": spec.k}
