@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # `make env` installs them, then mixopt itself without dependencies. `make lock` refreshes the
 # lock from pyproject.toml (latest versions allowed by its bounds; review and commit the diff).
 LOCK := requirements/lock.txt
-LOCK_EXTRAS := --extra workflow --extra slurm --extra test
+LOCK_EXTRAS := --extra workflow --extra slurm --extra sge --extra test
 
 .PHONY: all test test-slurm env lock lint dry-run paper report clean
 
