@@ -14,6 +14,7 @@ Anything that prevents a cluster raises `ClusterUnavailable`, which tests turn i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -133,10 +134,8 @@ class SgeCluster:
     def stop(self, remove: bool = True) -> None:
         """Delete this cluster's jobs, stop the daemons started here (by pid), drop the files."""
         if "qmaster" in self.procs and self.procs["qmaster"].poll() is None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # stop the daemons anyway
                 self.run("qdel", "-u", "*", timeout=10)
-            except subprocess.TimeoutExpired:
-                pass  # stop the daemons all the same
         for name in ("execd", "qmaster"):
             proc = self.procs.pop(name, None)
             if proc is not None:

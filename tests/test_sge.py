@@ -54,7 +54,8 @@ def generic_plugin() -> None:
 def qacct(cluster: sge_cluster.SgeCluster, job_id: str) -> dict[str, str]:
     """The fields of Grid Engine's accounting record of a finished job."""
     out = cluster.run("qacct", "-j", job_id).stdout
-    return dict(line.split(None, 1) for line in out.splitlines() if len(line.split(None, 1)) == 2)
+    pairs = (line.split(None, 1) for line in out.splitlines())
+    return {p[0]: p[1].strip() for p in pairs if len(p) == 2}
 
 
 def test_table2_em_column_built_through_grid_engine(generic_plugin, mirror, project_root,
@@ -98,6 +99,8 @@ def test_table2_em_column_built_through_grid_engine(generic_plugin, mirror, proj
         acct = qacct(cluster, job_id)
         assert acct.get("hostname") == cluster.host and acct.get("exit_status") == "0", acct
         assert acct.get("failed") == "0", acct
+        print(f"Grid Engine job {job_id} {acct['jobname']}: {acct['slots']} slot(s), queued "
+              f"{acct['qsub_time']}, started {acct['start_time']}, ran {acct['ru_wallclock']}")
         (log,) = (workdir / "logs/sge").glob(f"smk.*.o{job_id}")
         logs[acct["jobname"]] = log.read_text()
     # The 3 EM records came from one Grid Engine job: its log names all three outputs.

@@ -46,7 +46,8 @@ def test_qsub_command_threads_take_pe_slots_and_memory_per_slot():
 def test_qsub_command_other_or_no_memory_resource():
     assert "mem_free=2000M" in sge.qsub_command(submit_args(memory_resource="mem_free",
                                                             threads=2))
-    assert not any("M" == part[-1:] for part in sge.qsub_command(submit_args(memory_resource="")))
+    cmd = sge.qsub_command(submit_args(memory_resource=""))
+    assert not any(part.endswith("M") for part in cmd) and cmd.count("-l") == 1  # h_rt only
 
 
 def test_job_name_is_a_valid_qsub_name():
