@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +59,11 @@ def qacct(cluster: sge_cluster.SgeCluster, job_id: str) -> dict[str, str]:
     return {p[0]: p[1].strip() for p in pairs if len(p) == 2}
 
 
+def qacct_time(text: str) -> datetime:
+    """A qacct time ('Sun Dec  6 03:20:16 2026', local time) as an aware datetime."""
+    return datetime.strptime(text, "%a %b %d %H:%M:%S %Y").astimezone(UTC)
+
+
 def test_table2_em_column_built_through_grid_engine(generic_plugin, mirror, project_root,
                                                     cluster, tmp_path):
     from workflow_utils import make_workdir
@@ -94,7 +100,7 @@ def test_table2_em_column_built_through_grid_engine(generic_plugin, mirror, proj
     # One group job of the 3 preprocess jobs (group data), one of the 3 flaherty_table2_run jobs
     # (group flaherty_runs), and flaherty_table2 (download is a localrule).
     assert len(submitted) == 3, out[-4000:]
-    logs = {}
+    logs, accts = {}, {}
     for job_id in submitted:
         acct = qacct(cluster, job_id)
         assert acct.get("hostname") == cluster.host and acct.get("exit_status") == "0", acct
@@ -102,11 +108,16 @@ def test_table2_em_column_built_through_grid_engine(generic_plugin, mirror, proj
         print(f"Grid Engine job {job_id} {acct['jobname']}: {acct['slots']} slot(s), queued "
               f"{acct['qsub_time']}, started {acct['start_time']}, ran {acct['ru_wallclock']}")
         (log,) = (workdir / "logs/sge").glob(f"smk.*.o{job_id}")
-        logs[acct["jobname"]] = log.read_text()
-    # The 3 EM records came from one Grid Engine job: its log names all three outputs.
+        logs[acct["jobname"]], accts[acct["jobname"]] = log.read_text(), acct
+    # The 3 EM records came from one Grid Engine job: its log names all three outputs, and each
+    # record was made on this host while that job ran.
     (group_name,) = [name for name in logs if "flaherty_runs" in name]
     assert all(record in logs[group_name] for record in RECORDS), logs[group_name][-3000:]
     assert out.count("rule flaherty_table2_run:") == 3
+    began, ended = (qacct_time(accts[group_name][k]) for k in ("start_time", "end_time"))
     for record in RECORDS:
-        assert read_record(workdir / record)["provenance"]["host"] == socket.gethostname()
+        prov = read_record(workdir / record)["provenance"]
+        assert prov["host"] == socket.gethostname()
+        made = [datetime.fromisoformat(prov[k]) for k in ("start_time", "end_time")]
+        assert began <= made[0] <= made[1] <= ended, (record, began, made, ended)
     assert cluster.run("qstat", "-u", "*").stdout.strip() == ""
