@@ -5,6 +5,9 @@ include: "own_data_common.smk"
 # sheet, one record per (data set, method, seed), a table and one figure per data set and method.
 # An empty sheet adds nothing to `all`.
 
+localrules:
+    own_data,
+
 
 rule own_data_run:
     input:
