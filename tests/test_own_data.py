@@ -40,6 +40,17 @@ def test_sheet_rows_are_read_with_defaults(tmp_path) -> None:
     assert b.precision(3) == {"estimate": "tied_gmm", "random_state": 3}
 
 
+def test_sheet_example_of_the_docs_is_valid(tmp_path, project_root) -> None:
+    docs = (project_root / "config/README.md").read_text()
+    example = docs.split("## Your own data sets")[1].split("```text\n")[1].split("```")[0]
+    (tmp_path / "data/own").mkdir(parents=True)
+    shutil.copy(DATA / "own_blobs.csv", tmp_path / "data/own/blobs.csv")
+    (tmp_path / "datasets.tsv").write_text(example)
+    rows = read_sheet(tmp_path / "datasets.tsv", ["em", "miqp", "exact"], KNOWN, base=tmp_path)
+    assert [(r.name, r.covariance, r.methods) for r in rows] == [
+        ("blobs", "estimate", ("em", "miqp", "exact")), ("blobs_s05", 0.5, ("em", "miqp", "exact"))]
+
+
 def test_shipped_sheet_is_empty(project_root) -> None:
     assert read_sheet(project_root / "config/datasets.tsv", ["em"], KNOWN,
                       base=project_root) == []
@@ -137,6 +148,23 @@ def test_workflow_runs_the_sheet(own_built, monkeypatch, capsys) -> None:
     assert bad == 0, lines
     log = (own_built / "logs/quick/own/three/exact/seed0.log").read_text()
     assert "INFO mixopt.methods.exact: " in log and "\r" not in log
+
+
+@pytest.mark.workflow
+def test_report_captions_the_table_and_figures(own_built) -> None:
+    from test_report import report_data, text
+
+    proc = snakemake(own_built, "--report", "own.html", "own_data", "--configfile",
+                     "config/config.yaml", "config/own_data_small.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = report_data((own_built / "own.html").read_text(), "results")
+    own = {p: r for p, r in results.items() if "own_data" in p}
+    assert {"tables/own_data.csv", "tables/own_data.md", "figures/own_data/three/exact.png",
+            "reports/tables/own_data.html"} <= set(own)
+    for path, res in own.items():
+        assert "system-message" not in res["caption"] and "quick" in text(res["caption"]), path
+    assert text(own["figures/own_data/three/exact.png"]["caption"]).startswith(
+        "Your data set three, method exact")
 
 
 def test_bad_sheet_row_stops_the_workflow_before_any_job(tmp_path, project_root) -> None:
