@@ -24,6 +24,7 @@ KNOWN = ["em", "miqp", "exact"]
 
 def sheet(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
     shutil.copy(DATA / "own_blobs.csv", tmp_path / "blobs.csv")
+    shutil.copy(DATA / "own_three.csv", tmp_path / "three.csv")
     path = tmp_path / "datasets.tsv"
     path.write_text(header + "".join(r + "\n" for r in rows))
     return path
@@ -31,7 +32,7 @@ def sheet(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
 
 def test_sheet_rows_are_read_with_defaults(tmp_path) -> None:
     path = sheet(tmp_path, "# a comment", "blobs\tblobs.csv\tx1,x2\tspecies\t2\t0.6\tem,miqp",
-                 "", "all\tblobs.csv\t\t\t3\testimate\t")
+                 "", "all\tthree.csv\t\t\t3\testimate\t")
     a, b = read_sheet(path, ["em", "exact"], KNOWN, base=tmp_path)
     assert (a.columns, a.label_column, a.k, a.methods) == (("x1", "x2"), "species", 2,
                                                            ("em", "miqp"))
@@ -62,12 +63,15 @@ def test_shipped_sheet_is_empty(project_root) -> None:
     ("blobs\tblobs.csv\t\tkind\t2\t0.6\tem", "label_column", "unknown column 'kind'"),
     ("blobs\tblobs.csv\t\t\t0\t0.6\tem", "k", "K must be an integer >= 1, got 0"),
     ("blobs\tblobs.csv\t\t\t2.5\t0.6\tem", "k", "K must be an integer >= 1, got '2.5'"),
-    ("blobs\tblobs.csv\t\t\t2\t-1\tem", "covariance", "sigma > 0 or 'estimate', got '-1'"),
-    ("blobs\tblobs.csv\t\t\t2\tfull\tem", "covariance", "got 'full'"),
-    ("blobs\tblobs.csv\t\t\t2\t0.6\tem,kmeans", "methods", "unknown method(s) ['kmeans']"),
+    ("blobs\tblobs.csv\tx1,x2\t\t13\t0.6\tem", "k", "K = 13 exceeds the 12 points of blobs.csv"),
+    ("blobs\tblobs.csv\t\tspecies\t2\t0.6\tem", "columns",
+     "non-numeric column(s) ['note']: pick the feature columns in the sheet's columns column"),
+    ("blobs\tblobs.csv\tx1,x2\t\t2\t-1\tem", "covariance", "sigma > 0 or 'estimate', got '-1'"),
+    ("blobs\tblobs.csv\tx1,x2\t\t2\tfull\tem", "covariance", "got 'full'"),
+    ("blobs\tblobs.csv\tx1,x2\t\t2\t0.6\tem,kmeans", "methods", "unknown method(s) ['kmeans']"),
 ])
 def test_bad_row_is_one_line_naming_row_and_column(tmp_path, row, column, what) -> None:
-    path = sheet(tmp_path, "ok\tblobs.csv\t\t\t2\t0.6\t", row)
+    path = sheet(tmp_path, "ok\tblobs.csv\tx1,x2\t\t2\t0.6\t", row)
     with pytest.raises(SheetError) as err:
         read_sheet(path, ["em"], KNOWN, base=tmp_path)
     msg = str(err.value)
@@ -78,8 +82,8 @@ def test_bad_row_is_one_line_naming_row_and_column(tmp_path, row, column, what) 
 @pytest.mark.parametrize(("header", "row", "what"), [
     ("name\tpath\tk\tcovar\n", "a\tblobs.csv\t2\t1", "line 1: unknown column(s) ['covar']"),
     ("name\tpath\tk\n", "a\tblobs.csv\t2", "line 1: the header has no column(s) ['covariance']"),
-    (HEADER, "a b\tblobs.csv\t\t\t2\t1\t", "line 2, column name: 'a b' is not a name"),
-    (HEADER, "a\tblobs.csv\t\t\t2\t1\t\textra", "line 2: 8 tab-separated fields for 7"),
+    (HEADER, "a b\tthree.csv\t\t\t2\t1\t", "line 2, column name: 'a b' is not a name"),
+    (HEADER, "a\tthree.csv\t\t\t2\t1\t\textra", "line 2: 8 tab-separated fields for 7"),
 ])
 def test_bad_header_or_name_is_one_line(tmp_path, header, row, what) -> None:
     path = sheet(tmp_path, row, header=header)
@@ -89,7 +93,7 @@ def test_bad_header_or_name_is_one_line(tmp_path, header, row, what) -> None:
 
 
 def test_duplicate_name_is_refused(tmp_path) -> None:
-    path = sheet(tmp_path, "a\tblobs.csv\t\t\t2\t1\t", "a\tblobs.csv\t\t\t3\t1\t")
+    path = sheet(tmp_path, "a\tthree.csv\t\t\t2\t1\t", "a\tthree.csv\t\t\t3\t1\t")
     with pytest.raises(SheetError, match=r"line 3 \(data set 'a'\), column name: the name is "
                                          "used by an earlier row"):
         read_sheet(path, ["em"], KNOWN, base=tmp_path)

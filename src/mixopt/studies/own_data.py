@@ -158,6 +158,14 @@ def _check_row(raw: dict[str, str], where: str, default_methods: list[str],
         raise fail("k", f"K must be an integer >= 1, got {raw['k']!r}") from None
     if k < 1:
         raise fail("k", f"K must be an integer >= 1, got {k}")
+    try:   # the whole file: non-numeric features or labels fail here, not in a job
+        n = points_dataset(data, name, list(columns) if columns else None, label).n
+    except ValueError as exc:
+        hint = " ".join(str(exc).split()).replace("with --columns (e.g. --columns ",
+                                                  "in the sheet's columns column (e.g. ")
+        raise fail("columns", hint) from None
+    if k > n:
+        raise fail("k", f"K = {k} exceeds the {n} points of {raw['path']}")
     return OwnDataset(name=name, path=raw["path"], columns=columns, label_column=label, k=k,
                       covariance=_covariance(raw["covariance"], fail),
                       methods=_methods(raw.get("methods", ""), default_methods, known_methods,
