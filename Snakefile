@@ -27,6 +27,7 @@ include: "workflow/rules/flaherty.smk"
 include: "workflow/rules/flaherty_pam50.smk"
 include: "workflow/rules/fois_ch1.smk"
 include: "workflow/rules/fois_ch23.smk"
+include: "workflow/rules/own_data.smk"
 include: "workflow/rules/reports.smk"
 
 
@@ -43,4 +44,5 @@ rule all:
         rules.fois_ch1.input,
         rules.fois_ch23.input,
         rules.fidelity_report.output,
+        rules.own_data.input,
         expand("reports/tables/{table}.html", table=TABLE_VIEWS),
