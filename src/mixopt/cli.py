@@ -179,6 +179,9 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
              if model.get("side_constraints") else ""))
     print(f"{rec['method']} on {args.data}: status {rec['status']}, objective {rec['objective']}, "
           f"bounds [{rec['lower_bound']}, {rec['upper_bound']}] -> {args.out}")
+    if "mssc" in rec["metrics"]:   # equal proportions: the sum of squares and its bound
+        print(f"sum of squares {rec['metrics']['mssc']}, lower bound "
+              f"{rec['metrics']['mssc_lower_bound']}, gap {rec['gap']} (without n log K)")
     for note in rec.get("notes", []):
         print(f"note: {note}")
     _write_labels(args, rec, table)

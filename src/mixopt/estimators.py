@@ -61,6 +61,8 @@ class MAPClustering(ClusterMixin, BaseEstimator):
         constraints: side constraints, a dict in the constraint language or a
             :class:`~mixopt.constraints.Constraints` (then ``min_size`` is taken from it).
         min_size: smallest cluster size (1: K non-empty clusters; 0: empty clusters allowed).
+        proportions: ``"free"`` (Problem (4): weights estimated) or ``"equal"`` (weights fixed
+            at 1/K: minimum sum-of-squares clustering in the metric of the precision).
         time_limit: seconds, for methods with a ``time_limit_s`` option (global methods).
         method_options: further keyword options of the method's fit function.
         random_state: seeds the method (and the precision estimate).
@@ -74,7 +76,8 @@ class MAPClustering(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_clusters: int = 3, method: str = "em", precision: Any = "estimate",
                  constraints: Any = None, min_size: int = 1, time_limit: float | None = None,
-                 method_options: dict[str, Any] | None = None, random_state: Any = None) -> None:
+                 method_options: dict[str, Any] | None = None, random_state: Any = None,
+                 proportions: str = "free") -> None:
         self.n_clusters = n_clusters
         self.method = method
         self.precision = precision
@@ -83,6 +86,7 @@ class MAPClustering(ClusterMixin, BaseEstimator):
         self.time_limit = time_limit
         self.method_options = method_options
         self.random_state = random_state
+        self.proportions = proportions
 
     def _resolve_precision(self, X: NDArray, seed: int) -> tuple[NDArray, str]:
         from mixopt.objectives import as_precision
@@ -124,14 +128,15 @@ class MAPClustering(ClusterMixin, BaseEstimator):
         options = self._options()
         cons = self._constraints()
         lam, source = self._resolve_precision(X, seed)
-        problem = MAPProblem(X, int(self.n_clusters), lam)
+        problem = MAPProblem(X, int(self.n_clusters), lam, proportions=self.proportions)
         result = get_method(self.method)(problem, seed=seed, constraints=cons, **options)
         if result.status in ("error", "infeasible") or len(result.labels) != problem.n:
             notes = "; ".join(result.extra.get("notes", [])) or "no solution"
             raise RuntimeError(f"{self.method} ended with status {result.status}: {notes}")
         spec = JobSpec(study="estimator", dataset="X", method=self.method, seed=seed,
                        k=problem.k, precision={"matrix": lam.tolist(), "source": source},
-                       options=options, constraints=cons.to_dict())
+                       options=options, constraints=cons.to_dict(),
+                       proportions=self.proportions)
         ds = Dataset(name="X", X=X, labels=None, feature_names=[f"x{j}" for j in
                                                                   range(X.shape[1])],
                      label_names=[])

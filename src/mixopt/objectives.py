@@ -9,6 +9,11 @@ proportions ``pi`` (K), the negative log posterior up to additive constants is
 In one dimension with variance sigma^2 this is ``eta sum_ik z_ik (y_i - mu_k)^2 - sum_ik z_ik log
 pi_k`` with ``eta = 1 / (2 sigma^2)``, the form printed in the paper. Constants (the Gaussian
 normaliser, the flat prior) are dropped, as in the published numbers.
+
+With **equal proportions** (``MAPProblem.proportions == "equal"``) pi is fixed at 1/K and the
+same formula gives ``1/2 sum_i (y_i - mu_{z_i})' Lambda (y_i - mu_{z_i}) + n log K``: minimum
+sum-of-squares clustering (MSSC) in the metric of Lambda, half the sum of squares plus the
+constant ``n log K`` (:func:`equal_constant`); :func:`mssc_value` recovers the sum of squares.
 """
 
 from __future__ import annotations
@@ -82,11 +87,13 @@ def map_objective(
 
 
 def profile_parameters(
-    y: ArrayLike, labels: ArrayLike, k: int
+    y: ArrayLike, labels: ArrayLike, k: int, proportions: str = "free"
 ) -> tuple[FloatArray, FloatArray]:
-    """Optimal (mu, pi) of Problem (4) for fixed binary ``labels``: cluster means and n_k / n.
+    """Optimal (mu, pi) of Problem (4) for fixed binary ``labels``: cluster means and n_k / n
+    (``proportions="equal"``: pi fixed at 1/K).
 
-    An empty cluster gets ``pi_k = 0`` and, having no points, any mean; the overall mean is used.
+    An empty cluster gets ``pi_k = 0`` (free proportions) and, having no points, any mean; the
+    overall mean is used.
     """
     y2 = np.asarray(y, dtype=float).reshape(len(labels), -1)
     lab = np.asarray(labels, dtype=np.int64)
@@ -94,13 +101,30 @@ def profile_parameters(
     sums = np.zeros((k, y2.shape[1]))
     np.add.at(sums, lab, y2)
     mu = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], y2.mean(0))
+    if proportions == "equal":
+        return mu, np.full(k, 1.0 / k)
+    if proportions != "free":
+        raise ValueError(f"proportions must be 'free' or 'equal', got {proportions!r}")
     return mu, counts / counts.sum()
 
 
-def profiled_objective(y: ArrayLike, labels: ArrayLike, k: int, precision: ArrayLike) -> float:
-    """min over (mu, pi) of Problem (4) at fixed binary ``labels`` (the clustering's MAP value)."""
-    mu, pi = profile_parameters(y, labels, k)
+def profiled_objective(y: ArrayLike, labels: ArrayLike, k: int, precision: ArrayLike,
+                       proportions: str = "free") -> float:
+    """min over (mu, pi) of Problem (4) at fixed binary ``labels`` (the clustering's MAP value;
+    pi fixed at 1/K with ``proportions="equal"``)."""
+    mu, pi = profile_parameters(y, labels, k, proportions)
     return map_objective(y, np.asarray(labels), mu, pi, precision)
+
+
+def equal_constant(n: int, k: int) -> float:
+    """``n log K``: the part of the equal-proportions objective that no clustering changes."""
+    return float(n * np.log(k))
+
+
+def mssc_value(objective: float, n: int, k: int) -> float:
+    """The sum of squares (in the metric of Lambda) of an equal-proportions objective value:
+    ``2 (objective - n log K)``."""
+    return 2.0 * (float(objective) - equal_constant(n, k))
 
 
 def order_by_pi(

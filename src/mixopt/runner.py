@@ -16,6 +16,7 @@ from mixopt.data.dataset import Dataset, read_dataset
 from mixopt.methods.base import MethodResult, run_method
 from mixopt.methods.options import check_options
 from mixopt.metrics import table2_metrics
+from mixopt.objectives import mssc_value
 from mixopt.problem import MAPProblem, class_precision
 from mixopt.records import SOLUTION_STATUSES, record_id, write_record
 
@@ -121,6 +122,15 @@ def failed_objective(result: MethodResult) -> str | None:
             "overflowed or failed, so the solution is not reported as a result")
 
 
+def mssc_metrics(problem: MAPProblem, result: MethodResult) -> dict[str, float | None]:
+    """Equal proportions: the sum of squares in the precision's metric (``mssc``, plain MSSC
+    under identity precision) of the objective, ``2 (objective - n log K)``, and of the lower
+    bound (``mssc_lower_bound``, None without one)."""
+    lb = result.lower_bound
+    return {"mssc": mssc_value(result.objective, problem.n, problem.k),
+            "mssc_lower_bound": None if lb is None else mssc_value(lb, problem.n, problem.k)}
+
+
 def result_record(
     spec: JobSpec, ds: Dataset, problem: MAPProblem, result: MethodResult
 ) -> dict[str, Any]:
@@ -129,6 +139,8 @@ def result_record(
     has_solution = len(result.labels) == problem.n and result.status != "error"
     if has_solution and ds.labels is not None and len(ds.label_names) == spec.k:
         metrics = table2_metrics(ds.X, ds.labels, result.labels, result.mu, result.pi)
+    if has_solution and problem.proportions == "equal":
+        metrics.update(mssc_metrics(problem, result))
     return {
         "study": spec.study,
         "dataset": spec.dataset,

@@ -76,11 +76,13 @@ def subset_records(study, dataset, sizes_by_method):
 
 
 def job_spec(study, dataset, method, seed, k, precision, constraints=None, subset_per_class=None,
-             method_options=None, time_limit_s=None):
+             method_options=None, time_limit_s=None, proportions="free"):
     """The settings that determine one run's numbers (passed as params: a change reruns the job).
 
     Options: ``methods`` < the profile's ``method_overrides`` < the study's ``method_options``.
-    ``time_limit_s``: the global methods' limit (default: the profile's)."""
+    ``time_limit_s``: the global methods' limit (default: the profile's). ``proportions``
+    (``free`` or ``equal``) enters the spec only when equal, so that the specs of
+    free-proportions runs, and their params, stay as they were."""
     options = dict(config["methods"].get(method, {}))
     options.update(P.get("method_overrides", {}).get(method, {}))
     options.update((method_options or {}).get(method, {}))
@@ -93,4 +95,5 @@ def job_spec(study, dataset, method, seed, k, precision, constraints=None, subse
         check_options(method, options)  # unknown names, types, ranges: fail before any job
     return {"study": study, "dataset": dataset, "method": method, "seed": int(seed),
             "k": k, "precision": precision, "options": options, "constraints": constraints,
-            "subset_per_class": subset_per_class}
+            "subset_per_class": subset_per_class,
+            **({"proportions": proportions} if proportions != "free" else {})}

@@ -18,6 +18,7 @@ rule flaherty_table2_run:
     params:
         spec=lambda wc: job_spec("flaherty_table2", wc.dataset, wc.method, wc.seed,
                                  constraints=T2.get("constraints"),
+                                 proportions=T2.get("proportions", "free"),
                                  **T2["datasets"][wc.dataset]),
     threads: lambda wc: P["threads"].get(wc.method, 1)
     resources:

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.constraints import Constraints
+from mixopt.objectives import equal_constant
 from mixopt.problem import MAPProblem
 
 Status = Literal["optimal", "approximate", "time_limit", "local", "infeasible", "error"]
@@ -24,6 +25,9 @@ class MethodResult:
     ``objective`` is Problem (4) at the returned (labels, mu, pi). ``lower_bound``/``upper_bound``
     are certified bounds on the global optimum when the method provides them (``None`` for local
     methods). ``trace`` holds (time_s, incumbent, bound) rows for convergence plots.
+    ``constant`` is the part of the objective that no clustering changes and that the relative
+    gap leaves out: ``n log K`` for equal proportions (the gap is then that of the sum of
+    squares), 0 for free proportions; :func:`enforce_invariants` sets it from the model.
     """
 
     labels: NDArray[np.int64]
@@ -37,13 +41,25 @@ class MethodResult:
     solver: dict[str, Any] = field(default_factory=dict)
     trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    constant: float = 0.0
 
     @property
     def gap(self) -> float | None:
-        """Relative gap (UB - LB) / |UB| when both bounds are known."""
+        """Relative gap (UB - LB) / |UB - constant| when both bounds are known."""
         if self.lower_bound is None or self.upper_bound is None:
             return None
-        return (self.upper_bound - self.lower_bound) / max(abs(self.upper_bound), 1e-12)
+        return relative_gap(self.upper_bound, self.lower_bound, self.constant)
+
+
+def relative_gap(upper: float, lower: float, constant: float = 0.0) -> float:
+    """``(upper - lower) / |upper - constant|``: the relative gap of the part of the objective
+    that depends on the clustering (``constant``: :attr:`MethodResult.constant`)."""
+    return (upper - lower) / max(abs(upper - constant), 1e-12)
+
+
+def objective_constant(problem: MAPProblem) -> float:
+    """The constant the relative gap leaves out: ``n log K`` for equal proportions, else 0."""
+    return equal_constant(problem.n, problem.k) if problem.proportions == "equal" else 0.0
 
 
 MethodFn = Callable[..., MethodResult]
@@ -113,12 +129,13 @@ def enforce_invariants(name: str, problem: MAPProblem, constraints: Constraints,
                        result: MethodResult) -> MethodResult:
     """Guarantees of every MAP method, checked on its result.
 
-    A returned clustering satisfies the model (else status ``error``); its objective is finite
-    (else ``error``); a lower bound never exceeds the objective of the returned feasible solution
-    (beyond :data:`BOUND_SLACK` relative rounding it is dropped and the status is ``error``;
-    within it, it is clipped to the objective).
+    A returned clustering satisfies the model (else status ``error``; with equal proportions
+    pi must be 1/K); its objective is finite (else ``error``); a lower bound never exceeds the
+    objective of the returned feasible solution (beyond :data:`BOUND_SLACK` relative rounding it
+    is dropped and the status is ``error``; within it, it is clipped to the objective).
     """
     result.extra["model"] = model_description(problem, constraints)
+    result.constant = objective_constant(problem)
     labels = np.asarray(result.labels)
     if result.status in ("infeasible", "error") or labels.size == 0:
         return result
@@ -127,6 +144,8 @@ def enforce_invariants(name: str, problem: MAPProblem, constraints: Constraints,
     pi = np.asarray(result.pi, dtype=float)
     if pi.shape != (k,) or np.any(pi < -1e-9) or abs(pi.sum() - 1.0) > 1e-6:
         broken.append(f"pi is not a probability vector of length K = {k}: {pi.tolist()}")
+    elif problem.proportions == "equal" and np.any(np.abs(pi - 1.0 / k) > 1e-9):
+        broken.append(f"pi is not 1/K (equal proportions): {pi.tolist()}")
     if broken:
         result.status = "error"
         _note(result, f"{name} returned a clustering outside the model: {broken[0]}")

@@ -5,6 +5,7 @@ EM relaxes z_ik in {0,1} to responsibilities on the simplex and alternates
     E-step  r_ik ∝ pi_k exp(-1/2 (y_i-mu_k)' Lambda (y_i-mu_k))
     M-step  mu_k = sum_i r_ik y_i / sum_i r_ik,   pi_k = (1/n) sum_i r_ik
 
+(with equal proportions, ``proportions="equal"``, pi stays at 1/K: the M-step updates mu only)
 from a K-means start, until the log-likelihood changes by less than ``tol`` (relative). The
 returned clustering rounds r to the nearest integral assignment (argmax); ``objective`` is Problem
 (4) at (rounded z, mu, pi) as reported in the paper's Table 2.
@@ -29,7 +30,8 @@ from mixopt.objectives import map_objective, order_by_pi, profiled_objective, sq
 from mixopt.problem import MAPProblem
 
 
-@map_method("em", constraints=tuple(c for c in SIDE_CONSTRAINTS if c != "mu_bounds"))
+@map_method("em", constraints=tuple(c for c in SIDE_CONSTRAINTS if c != "mu_bounds"),
+            proportions=("free", "equal"))
 def fit_em(
     problem: MAPProblem,
     seed: int = 0,
@@ -61,7 +63,8 @@ def fit_em(
         mass = resp.sum(axis=0)
         alive = mass > 0
         mu = np.where(alive[:, None], resp.T @ y / np.where(alive, mass, 1.0)[:, None], mu)
-        pi = mass / y.shape[0]
+        if problem.proportions == "free":
+            pi = mass / y.shape[0]
         if abs(loglik - prev) <= tol * max(1.0, abs(loglik)):
             converged = True
             break
@@ -85,7 +88,8 @@ def fit_em(
             "converged": converged,
             "log_likelihood": loglik,
             "relaxed_objective": relaxed_objective,
-            "profiled_objective": profiled_objective(y, labels, k, problem.precision),
+            "profiled_objective": profiled_objective(y, labels, k, problem.precision,
+                                                     problem.proportions),
             "init_labels_changed": int((labels0 != labels).sum()),
             "notes": notes,
         },

@@ -13,6 +13,8 @@ paper's 194.9582), or at EM's own (mu, pi) (``score="em"``, the convention of th
 column). Restarts run as one vectorized batch (arrays batch x n x K): a thousand restarts on iris1d
 take about a second.
 
+With equal proportions (``proportions="equal"``) every start has pi = 1/K and EM keeps it.
+
 Stops after ``restarts`` restarts or, when ``time_budget_s`` is set, when the budget is spent
 (the paper profile: 12 h), whichever comes first. The record keeps the restart count, every
 improvement of the best value (restart index, objective), and a histogram of the local optima.
@@ -51,10 +53,11 @@ def random_starts(
 
 def batched_em(
     y: FloatArray, precision: FloatArray, mu: FloatArray, pi: FloatArray,
-    max_iter: int, tol: float,
+    max_iter: int, tol: float, fixed_pi: bool = False,
 ) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
     """EM for many starts at once: ``mu`` (B, K, d), ``pi`` (B, K) -> responsibilities (B, n, K),
-    final mu, pi and a per-start convergence flag. Converged starts are frozen."""
+    final mu, pi and a per-start convergence flag. Converged starts are frozen; ``fixed_pi``
+    keeps pi (equal proportions)."""
     mu, pi = mu.copy(), pi.copy()
     batch = mu.shape[0]
     chol = np.linalg.cholesky(precision)
@@ -77,7 +80,8 @@ def batched_em(
         alive = mass > 0
         new_mu = np.einsum("bnk,nd->bkd", r, y) / np.where(alive, mass, 1.0)[:, :, None]
         mu[act] = np.where(alive[:, :, None], new_mu, mu[act])
-        pi[act] = mass / y.shape[0]
+        if not fixed_pi:
+            pi[act] = mass / y.shape[0]
         loglik = norm.sum(axis=1)
         conv = np.abs(loglik - prev[act]) <= tol * np.maximum(1.0, np.abs(loglik))
         prev[act] = loglik
@@ -85,7 +89,7 @@ def batched_em(
     return resp, mu, pi, done
 
 
-@map_method("em_restarts", constraints=("pi_order",))
+@map_method("em_restarts", constraints=("pi_order",), proportions=("free", "equal"))
 def fit_em_restarts(
     problem: MAPProblem,
     seed: int = 0,
@@ -106,6 +110,7 @@ def fit_em_restarts(
         raise ValueError(f"restarts must be >= 1, got {restarts}")
     cons = constraints or Constraints()
     y, k, lam = problem.y, problem.k, problem.precision
+    equal = problem.proportions == "equal"
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     done = 0
@@ -126,7 +131,9 @@ def fit_em_restarts(
             break
         size = batch if restarts is None else min(batch, restarts - done)
         mu0, pi0 = random_starts(y, k, size, rng)
-        resp, mu, pi, conv = batched_em(y, lam, mu0, pi0, max_iter, tol)
+        if equal:
+            pi0 = np.full_like(pi0, 1.0 / k)
+        resp, mu, pi, conv = batched_em(y, lam, mu0, pi0, max_iter, tol, fixed_pi=equal)
         not_converged += int((~conv).sum())
         labels = np.argmax(resp, axis=2)
         for b in range(size):
@@ -138,7 +145,7 @@ def fit_em_restarts(
                     best_violating = (em_obj, lab, mu[b].copy(), pi[b].copy())
                 continue
             if score == "profiled":
-                mu_b, pi_b = profile_parameters(y, lab, k)
+                mu_b, pi_b = profile_parameters(y, lab, k, problem.proportions)
                 obj = map_objective(y, lab, mu_b, pi_b, lam)
             else:
                 mu_b, pi_b, obj = mu[b].copy(), pi[b].copy(), em_obj

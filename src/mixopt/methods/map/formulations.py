@@ -16,6 +16,14 @@ tangents over-estimate ``log``, so the MIQP objective never exceeds Problem (4) 
 and the MIQP's dual bound is a valid lower bound for Problem (4); the number of breakpoints is the
 paper's accuracy knob.
 
+**Equal proportions** (``proportions="equal"``): pi is fixed at 1/K (no simplex constraint, no
+``pi_order``, which equal weights satisfy) and the Pyomo objective is ``1/2 sum_i |w_i -
+nu_{z_i}|^2`` alone: the MINLP is the MSSC program, and the MIQP keeps its exact McCormick
+products and drops the ``log pi`` tangents (it is then exact too). The constant ``n log K`` is left
+out of the solver's objective, so that its gap tolerance applies to the sum of squares; it is
+``info["objective_constant"]``, added back to the bounds by
+:func:`mixopt.methods.map.global_solve.solve_formulation`.
+
 ``pi_k`` is bounded below by ``max(L, 1)/n`` when every component has at least ``L >= 1`` points:
 for fixed z the optimal ``pi`` (with or without the ordering constraint) is an average of
 ``n_k / n`` values, so this bound removes no optimal solution and keeps ``log pi_k`` finite. With
@@ -24,7 +32,7 @@ for fixed z the optimal ``pi`` (with or without the ordering constraint) is an a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -125,12 +133,20 @@ def add_side_constraints(constraints: Constraints, model: Any, z: Any, mu: Any, 
                         f"([{var.lb}, {var.ub}]) when intersected with the model's bounds")
 
 
+def objective_constant(problem: MAPProblem) -> float:
+    """The part of Problem (4) left out of the Pyomo objective: ``n log K`` with equal
+    proportions (see the module doc), else 0."""
+    return float(problem.n * np.log(problem.k)) if problem.proportions == "equal" else 0.0
+
+
 def _base_model(problem: MAPProblem, constraints: Constraints) -> tuple[pyo.ConcreteModel, float]:
-    """Variables z, mu, pi with the assignment, simplex and side constraints."""
+    """Variables z, mu, pi with the assignment, simplex and side constraints (pi fixed at 1/K
+    with equal proportions: no simplex constraint, ``pi_order`` holds)."""
     n, k, d = problem.n, problem.k, problem.d
     constraints.validate(n, k, d)
     lo, hi = problem.mu_bounds
-    pi_lo = pi_lower_bound(n, constraints.min_size)
+    equal = problem.proportions == "equal"
+    pi_lo = 1.0 / k if equal else pi_lower_bound(n, constraints.min_size)
     m = pyo.ConcreteModel(name="map_clustering")
     m.I = pyo.RangeSet(0, n - 1)
     m.K = pyo.RangeSet(0, k - 1)
@@ -146,7 +162,12 @@ def _base_model(problem: MAPProblem, constraints: Constraints) -> tuple[pyo.Conc
     m.mu = pyo.Var(m.K, m.D, bounds=data_box, doc="means mu_k in the data box [M^L, M^U]")
     m.pi = pyo.Var(m.K, bounds=(pi_lo, 1.0), doc="proportions pi_k (floored, see pi_lower_bound)")
     m.assign = pyo.Constraint(m.I, rule=one_component_per_point, doc="sum_k z_ik = 1")
-    m.simplex = pyo.Constraint(expr=sum(m.pi[kk] for kk in m.K) == 1, doc="sum_k pi_k = 1")
+    if equal:
+        for kk in m.K:
+            m.pi[kk].fix(1.0 / k)
+        constraints = replace(constraints, pi_order=False)
+    else:
+        m.simplex = pyo.Constraint(expr=sum(m.pi[kk] for kk in m.K) == 1, doc="sum_k pi_k = 1")
     add_side_constraints(constraints, m, m.z, m.mu, m.pi, n, k, d)
     return m, pi_lo
 
@@ -176,16 +197,19 @@ def build_minlp(problem: MAPProblem, constraints: Constraints) -> Formulation:
     def whitened_mean(m: pyo.ConcreteModel, kk: int, j: int) -> pyo.Expression:
         return m.nu[kk, j] == sum(float(chol[l_, j]) * m.mu[kk, l_] for l_ in range(d))
 
+    equal = problem.proportions == "equal"
+
     def neg_log_posterior(m: pyo.ConcreteModel) -> pyo.Expression:
         return sum(m.z[i, kk] * (0.5 * sum((float(w[i, j]) - m.nu[kk, j]) ** 2 for j in range(d))
-                                 - pyo.log(m.pi[kk]))
+                                 - (0.0 if equal else pyo.log(m.pi[kk])))
                    for i in range(n) for kk in range(k))
 
     m.nu = pyo.Var(m.K, m.D, bounds=whitened_box, doc="nu_k = C' mu_k (Lambda = C C')")
     m.whiten = pyo.Constraint(m.K, m.D, rule=whitened_mean, doc="nu_kj = sum_l C_lj mu_kl")
     m.obj = pyo.Objective(rule=neg_log_posterior, sense=pyo.minimize,
                           doc="Problem (4): sum_ik z_ik [1/2 |w_i - nu_k|^2 - log pi_k]")
-    return Formulation(m, "minlp", True, n, k, d, {"pi_lower_bound": pi_lo})
+    return Formulation(m, "minlp", True, n, k, d, {
+        "pi_lower_bound": pi_lo, "objective_constant": objective_constant(problem)})
 
 
 def build_miqp(problem: MAPProblem, constraints: Constraints, breakpoints: int) -> Formulation:
@@ -236,6 +260,11 @@ def build_miqp(problem: MAPProblem, constraints: Constraints, breakpoints: int) 
     # e_i = C'(y_i - sum_k t_ik): the quadratic term becomes 1/2 sum_ij e_ij^2.
     m.e = pyo.Var(m.I, m.D, doc="whitened residual e_i = C'(y_i - sum_k t_ik)")
     m.resid = pyo.Constraint(m.I, m.D, rule=residual, doc="e_ij = sum_l C_lj (y_il - sum_k t_ikl)")
+    if problem.proportions == "equal":   # pi = 1/K: the MSSC program, n log K left out
+        m.obj = pyo.Objective(expr=0.5 * sum(m.e[i, j] ** 2 for i in m.I for j in m.D),
+                              sense=pyo.minimize, doc="1/2 sum_ij e_ij^2")
+        return Formulation(m, "miqp", False, n, k, d, {
+            "pi_lower_bound": pi_lo, "objective_constant": objective_constant(problem)})
     m.B = pyo.RangeSet(0, len(bps) - 1)
     m.logpi = pyo.Var(m.K, bounds=(log_lo, 0.0), doc="outer approximation of log pi_k")
     m.tangent = pyo.Constraint(m.K, m.B, rule=tangent_of_log,
@@ -246,7 +275,8 @@ def build_miqp(problem: MAPProblem, constraints: Constraints, breakpoints: int) 
     m.obj = pyo.Objective(rule=miqp_objective, sense=pyo.minimize,
                           doc="1/2 sum_ij e_ij^2 - sum_ik w_ik")
     return Formulation(m, "miqp", False, n, k, d,
-                       {"pi_lower_bound": pi_lo, "breakpoints": bps.tolist()})
+                       {"pi_lower_bound": pi_lo, "breakpoints": bps.tolist(),
+                        "objective_constant": 0.0})
 
 
 def extract_solution(
@@ -266,7 +296,7 @@ def load_start(form: Formulation, problem: MAPProblem, labels: NDArray[np.int64]
     m, n, k, d = form.model, form.n, form.k, form.d
     from mixopt.objectives import profile_parameters
 
-    mu, pi = profile_parameters(problem.y, labels, k)
+    mu, pi = profile_parameters(problem.y, labels, k, problem.proportions)
     lo, hi = _mu_bounds(m, k, d)
     mu = np.clip(np.nan_to_num(mu, nan=0.0), lo, hi)
     pi = np.maximum(pi, form.info["pi_lower_bound"])
@@ -276,7 +306,8 @@ def load_start(form: Formulation, problem: MAPProblem, labels: NDArray[np.int64]
         for kk in range(k):
             m.z[i, kk].value = z[i, kk]
     for kk in range(k):
-        m.pi[kk].value = float(pi[kk])
+        if not m.pi[kk].fixed:
+            m.pi[kk].value = float(pi[kk])
         for j in range(d):
             m.mu[kk, j].value = float(mu[kk, j])
     chol = np.linalg.cholesky(problem.precision)
@@ -285,6 +316,13 @@ def load_start(form: Formulation, problem: MAPProblem, labels: NDArray[np.int64]
         for kk in range(k):
             for j in range(d):
                 m.nu[kk, j].value = float(nu[kk, j])
+    elif form.kind == "miqp" and problem.proportions == "equal":
+        e = (problem.y - (z[:, :, None] * mu[None, :, :]).sum(axis=1)) @ chol
+        for i in range(n):
+            for j in range(d):
+                m.e[i, j].value = float(e[i, j])
+                for kk in range(k):
+                    m.t[i, kk, j].value = float(z[i, kk] * mu[kk, j])
     elif form.kind == "miqp":
         t = z[:, :, None] * mu[None, :, :]
         e = (problem.y - t.sum(axis=1)) @ chol

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import MethodResult
+from mixopt.methods.base import MethodResult, objective_constant, relative_gap
 from mixopt.methods.map.formulations import (
     PI_FLOOR_NO_MIN_SIZE,
     Formulation,
@@ -41,7 +41,7 @@ def set_warm_start(form: Formulation, problem: MAPProblem, constraints: Constrai
         # components are interchangeable: order them by size so that pi(z) is non-decreasing
         rank = np.argsort(np.argsort(np.bincount(labels, minlength=problem.k), kind="stable"))
         labels = rank[labels]
-    mu, pi = profile_parameters(problem.y, labels, problem.k)
+    mu, pi = profile_parameters(problem.y, labels, problem.k, problem.proportions)
     broken = constraints.violations(labels, problem.k, mu=mu, pi=pi)
     if broken:
         return [f"no warm start: EM's assignment violates {broken[0]}"]
@@ -59,9 +59,10 @@ def floor_correction(problem: MAPProblem, constraints: Constraints) -> float:
     From an optimum with some ``pi_k = 0``, ``pi' = (1 - K eps) pi + eps`` is feasible for the
     floored model and raises each point's ``-log pi_k`` by at most ``-log(1 - K eps)``; so the
     floored optimum exceeds Problem (4)'s by at most ``-n log(1 - K eps)``. With ``min_size >= 1``
-    the floor ``L / n`` removes no optimum and the correction is 0.
+    the floor ``L / n`` removes no optimum and the correction is 0; so with equal proportions
+    (pi fixed at 1/K, no floor).
     """
-    if constraints.min_size >= 1:
+    if constraints.min_size >= 1 or problem.proportions == "equal":
         return 0.0
     return float(-problem.n * np.log1p(-problem.k * PI_FLOOR_NO_MIN_SIZE))
 
@@ -86,6 +87,10 @@ def solve_formulation(
 
     ``warm_start="em"`` gives the solver EM's rounded assignment (run with ``seed`` and the same
     constraints) as its first incumbent when it satisfies every constraint.
+
+    With equal proportions the model's objective leaves out ``n log K``
+    (``form.info["objective_constant"]``): the solver's gap tolerance applies to the sum of
+    squares, and the constant is added back to its bounds and trace here.
     """
     start_notes = set_warm_start(form, problem, constraints, warm_start, seed)
     out = solve(form.model, backend, nonlinear=form.nonlinear, time_limit=time_limit_s,
@@ -93,6 +98,12 @@ def solve_formulation(
                 warmstart=bool(start_notes) and start_notes[0].startswith("warm start:"),
                 progress=form.kind)
     notes = start_notes + list(out.notes)
+    shift = float(form.info.get("objective_constant", 0.0))
+    if shift:   # the solver's values of 1/2 SSE as values of Problem (4) (equal proportions)
+        out.upper_bound, out.lower_bound = (None if v is None else v + shift
+                                            for v in (out.upper_bound, out.lower_bound))
+        out.trace = [(t, None if ub is None else ub + shift, None if lb is None else lb + shift)
+                     for t, ub, lb in out.trace]
     correction = floor_correction(problem, constraints)
     if correction and out.lower_bound is not None:
         notes.append(f"dual bound lowered by {correction:.3g} = -n log(1 - K eps): the model "
@@ -125,14 +136,15 @@ def solve_formulation(
                             trace=out.trace, extra={**extra, "notes": notes})
     labels, mu, pi = extract_solution(form)
     objective = map_objective(problem.y, labels, mu, pi, problem.precision)
-    extra["profiled_objective"] = profiled_objective(problem.y, labels, k, problem.precision)
+    extra["profiled_objective"] = profiled_objective(problem.y, labels, k, problem.precision,
+                                                     problem.proportions)
     broken = constraints.violations(labels, k, mu=mu, pi=pi, tol=1e-6)
     notes += [f"returned solution violates: {v}" for v in broken]
     lb = out_lb
     if lb is not None and lb > objective + 1e-6 * max(1.0, abs(objective)):
         notes.append(f"solver bound {lb} exceeds the incumbent's objective {objective}")
     status = out.status
-    gap = None if lb is None else (objective - lb) / max(abs(objective), 1e-12)
+    gap = None if lb is None else relative_gap(objective, lb, objective_constant(problem))
     if status == "optimal" and (gap is None or gap > max(rel_gap, OPTIMALITY_GAP) * 1.01):
         # MIQP solved to optimality but its approximation leaves a gap on Problem (4).
         status = "approximate"

@@ -29,5 +29,5 @@ def kmeans_start(
         raise ValueError(f"kmeans space must be 'data' or 'whitened', got {space!r}")
     km = KMeans(n_clusters=problem.k, n_init=n_init, random_state=seed).fit(y)
     labels = km.labels_.astype(np.int64)
-    mu, pi = profile_parameters(problem.y, labels, problem.k)
+    mu, pi = profile_parameters(problem.y, labels, problem.k, problem.proportions)
     return labels, mu, pi

@@ -14,7 +14,8 @@ from mixopt.methods.map.global_solve import OPTIMALITY_GAP, WarmStart, solve_for
 from mixopt.problem import MAPProblem
 
 
-@map_method("minlp", constraints=SIDE_CONSTRAINTS, certifies=True)
+@map_method("minlp", constraints=SIDE_CONSTRAINTS, proportions=("free", "equal"),
+            certifies=True)
 def fit_minlp(
     problem: MAPProblem,
     seed: int = 0,

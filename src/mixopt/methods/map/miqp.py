@@ -15,7 +15,8 @@ from mixopt.methods.map.global_solve import OPTIMALITY_GAP, WarmStart, solve_for
 from mixopt.problem import MAPProblem
 
 
-@map_method("miqp", constraints=SIDE_CONSTRAINTS, certifies=True)
+@map_method("miqp", constraints=SIDE_CONSTRAINTS, proportions=("free", "equal"),
+            certifies=True)
 def fit_miqp(
     problem: MAPProblem,
     seed: int = 0,

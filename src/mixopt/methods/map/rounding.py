@@ -72,7 +72,9 @@ def _constrained_descent(
     fit = costs[np.arange(problem.n), labels]
     for c, i in zip(np.flatnonzero(np.bincount(labels, minlength=problem.k) == 0),
                     np.argsort(fit)[::-1], strict=False):
-        mu[c], pi[c] = problem.y[i], floor
+        mu[c] = problem.y[i]
+        if problem.proportions == "free":
+            pi[c] = floor
     best: tuple[float, NDArray[np.int64], FloatArray, FloatArray] | None = None
     current = None
     for _ in range(max_rounds):
@@ -81,7 +83,7 @@ def _constrained_descent(
         if current is not None and np.array_equal(new, current):
             break
         current = new
-        mu, pi = profile_parameters(problem.y, new, problem.k)
+        mu, pi = profile_parameters(problem.y, new, problem.k, problem.proportions)
         value = map_objective(problem.y, new, mu, pi, problem.precision)
         if best is None or value < best[0]:
             best = (value, new, mu, pi)
@@ -102,7 +104,7 @@ def round_to_model(
     Unchanged when ``labels`` (with ``mu``, ``pi``) already satisfy it. Otherwise the labels
     become :func:`cheapest_feasible_labels` for the costs of ``(mu, pi)``; with ``reestimate``
     (methods whose parameters do not carry the constraints) ``(mu, pi)`` become the profiled
-    optimum for the new labels (cluster means, ``n_k / n``), relabelled for ``pi_order`` when
+    optimum for the new labels (cluster means, ``n_k / n`` or 1/K), relabelled for ``pi_order`` when
     components are exchangeable.
     """
     k = problem.k

@@ -27,6 +27,11 @@ super-point joins an anchor (one eigenvalue problem per pair, in the worker that
 node) and cannot-links the pairs that already reach the pruning level
 (:meth:`BranchAndBound.fix`). The children of a size bisection start their conic solve from
 the parent's solution (:class:`~mixopt.methods.map.exact.sdp.WarmStart`).
+
+**Equal proportions** (``BnBProblem.entropy`` False): the search minimises ``1/2 SSE`` (the
+constant ``n log K`` is left to the caller, so that the gap tolerance applies to the sum of
+squares); the node bounds have no entropy term and sizes are never bisected (anchoring and
+assignment branching only).
 """
 
 from __future__ import annotations
@@ -87,10 +92,17 @@ class BnBProblem:
     solver_options: dict = field(default_factory=dict)
     node_time_limit_s: float | None = None
     cuts: str = "triangles"
+    entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
 
     @property
     def n(self) -> int:
         return int(self.x.shape[0])
+
+    def weights(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The proportions of clusters of sizes ``counts``: n_k / n, or 1/K (equal)."""
+        if self.entropy:
+            return counts / self.n
+        return np.full(self.k, 1.0 / self.k)
 
 
 def merge(node: Node, b: int, a: int, branch: str) -> Node | None:
@@ -230,12 +242,13 @@ class BranchAndBound:
         return NodeModel(weights=w, sums=sums, anchors=list(node.anchors),
                          cannot=sorted(node.cannot), anchor_lo=list(node.size_lo),
                          anchor_hi=list(node.size_hi), lo=lo, hi=np.maximum(hi, lo),
-                         free_lo=flo, free_hi=max(fhi, flo))
+                         free_lo=flo, free_hi=max(fhi, flo), entropy=self.p.entropy)
 
     # -- upper bounds -------------------------------------------------------------------------
 
     def objective(self, labels: NDArray[np.int64]) -> float:
-        """Profiled Problem (4) of point labels (whitened data: 1/2 SSE + entropy)."""
+        """Profiled Problem (4) of point labels (whitened data: 1/2 SSE + entropy; 1/2 SSE
+        alone with equal proportions)."""
         k, n = self.p.k, self.p.n
         counts = np.bincount(labels, minlength=k)
         if np.any(counts == 0):
@@ -243,7 +256,7 @@ class BranchAndBound:
         sums = np.zeros((k, self.p.x.shape[1]))
         np.add.at(sums, labels, self.p.x)
         sse = self.sq_total - float(((sums ** 2).sum(1) / counts).sum())
-        return 0.5 * sse + float(cluster_entropy(counts, n).sum())
+        return 0.5 * sse + (float(cluster_entropy(counts, n).sum()) if self.p.entropy else 0.0)
 
     def local_search(self, node: Node, sp_labels: NDArray[np.int64]) -> NDArray[np.int64]:
         """Hard-assignment EM (CEM) on super-points with the anchors' clusters fixed."""
@@ -260,7 +273,7 @@ class BranchAndBound:
             mu = np.zeros((k, sums.shape[1]))
             np.add.at(mu, lab, sums)
             mu /= cnt[:, None]
-            new = np.argmin(assignment_cost(sums, w, mu, cnt / self.p.n), axis=1)
+            new = np.argmin(assignment_cost(sums, w, mu, self.p.weights(cnt)), axis=1)
             new[anchors] = np.arange(anchors.size)
             if np.array_equal(new, lab):
                 break
@@ -363,7 +376,7 @@ class BranchAndBound:
         errors = []
         for j in range(r):
             lo, hi = node.size_lo[j], node.size_hi[j]
-            if hi == lo:
+            if hi == lo or not self.p.entropy:   # (equal proportions: no size branching)
                 errors.append(-1.0)
                 continue
             size = float(np.clip(1.0 / t[j], lo, hi))
@@ -374,7 +387,8 @@ class BranchAndBound:
         # bisection gives children 1301-1304, the anchoring 1333.4, 1321.9 and 1927.3; after
         # 600 s the weakest such subtree is at 1327.6 against 1312.1 without the rule
         big_free = False
-        if r == k - 1:   # the free cluster's range follows the anchored ones: split the widest
+        if r == k - 1 and self.p.entropy:   # the free cluster's range follows the anchored
+            # ones: split the widest
             flo, fhi = free_range(node.size_lo, node.size_hi, n, 1, lmin)
             big_free = flo * k >= n
             if fhi > flo:
@@ -441,7 +455,7 @@ class BranchAndBound:
         if np.any(counts == 0):
             return []
         means = np.array([x[lab == c].mean(axis=0) for c in range(k)])
-        cost = assignment_cost(x, np.ones(n), means, counts / n)
+        cost = assignment_cost(x, np.ones(n), means, self.p.weights(counts))
         own = cost[np.arange(n), lab]
         cost[np.arange(n), lab] = np.inf
         margin = cost.min(axis=1) - own

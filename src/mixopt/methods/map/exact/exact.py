@@ -13,6 +13,12 @@ conic solver's multipliers (:mod:`mixopt.methods.map.exact.sdp`); the search bra
 cluster sizes and assignments (:mod:`mixopt.methods.map.exact.bnb`). Upper bounds: EM (the Table 2
 local method) from several seeds, then rounding and local search at every node.
 
+**Equal proportions** (``proportions="equal"``, pi_k = 1/K): ``f(C) = 1/2 SSE(C) + n log K``,
+minimum sum-of-squares clustering. The search then works on ``1/2 SSE`` alone (no entropy term:
+the node bound is the Peng-Wei MSSC bound), so its gap tolerance ``rel_gap`` and the reported
+relative gap are those of the sum of squares; the constant ``n log K`` is added to the objective
+and the lower bound afterwards.
+
 Side constraints: ``min_size``, ``pi_order`` (a relabelling: applied to the result), ``must_link``
 and ``implies`` (merged points), ``cannot_link``, ``known_labels`` (the labelled groups are the
 anchors of their components). Other constraints, and ``min_size: 0`` (empty clusters allowed),
@@ -29,7 +35,7 @@ import cvxpy as cp
 import numpy as np
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
-from mixopt.methods.base import MethodResult, map_method
+from mixopt.methods.base import MethodResult, map_method, objective_constant, relative_gap
 from mixopt.methods.map.exact.bnb import BnBProblem, BranchAndBound, Node, tighten_sizes
 from mixopt.methods.map.exact.k2 import DirectionSearch
 from mixopt.methods.map.exact.sdp import CUTS
@@ -129,8 +135,9 @@ def _start(problem: MAPProblem, cons: Constraints, seeds: int) -> np.ndarray | N
     best, best_value = None, np.inf
     for seed in range(seeds):
         res = fit_em(problem, seed=seed, constraints=cons)
-        mu, pi = profile_parameters(problem.y, res.labels, problem.k)
-        if cons.violations(res.labels, problem.k) or np.any(pi == 0):
+        mu, pi = profile_parameters(problem.y, res.labels, problem.k, problem.proportions)
+        if cons.violations(res.labels, problem.k) or \
+                np.bincount(res.labels, minlength=problem.k).min() == 0:
             continue
         value = map_objective(problem.y, res.labels, mu, pi, problem.precision)
         if value < best_value:
@@ -138,7 +145,8 @@ def _start(problem: MAPProblem, cons: Constraints, seeds: int) -> np.ndarray | N
     return None if best is None else np.asarray(best, dtype=np.int64)
 
 
-@map_method("exact", constraints=SUPPORTED, empty_clusters=False, certifies=True)
+@map_method("exact", constraints=SUPPORTED, proportions=("free", "equal"), empty_clusters=False,
+            certifies=True)
 def fit_exact(
     problem: MAPProblem,
     seed: int = 0,
@@ -155,8 +163,9 @@ def fit_exact(
     search: str = "auto",
     cuts: str = "triangles",
 ) -> MethodResult:
-    """Certified global optimum of Problem (4) (relative gap ``rel_gap``) or the best bounds
-    reached within ``time_limit_s``; ``seed`` is unused (the search is deterministic).
+    """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
+    the sum of squares) or the best bounds reached within ``time_limit_s``; ``seed`` is unused
+    (the search is deterministic).
 
     ``backend``: the conic solver of the node bounds (``scs`` default, ``clarabel``, ``mosek``
     when licensed, ``auto``: MOSEK if usable else SCS). ``threads``: node bounds solved at once
@@ -194,7 +203,8 @@ def fit_exact(
     labels0 = _start(problem, search_cons, em_starts)
     bnb_problem = BnBProblem(x=x, k=problem.k, min_size=cons.min_size, solver=solver,
                              solver_options=dict(solver_options or {}),
-                             node_time_limit_s=node_time_limit_s, cuts=cuts)
+                             node_time_limit_s=node_time_limit_s, cuts=cuts,
+                             entropy=problem.proportions == "free")
     root, component_of = _root(problem, cons)
 
     def feasible(labels: np.ndarray) -> bool:   # labels of the search clusters
@@ -208,8 +218,9 @@ def fit_exact(
         bnb.ub = bnb.objective(bnb.best_labels)
     status = bnb.run(threads=max(1, int(threads)))
     labels = None if bnb.best_labels is None else component_of[bnb.best_labels]
+    constant = objective_constant(problem)   # n log K (equal proportions): not searched
     if labels is None:
-        lb = bnb.global_lb()
+        lb = bnb.global_lb() + constant
         k, d = problem.k, problem.d
         return MethodResult(
             labels=np.zeros(0, dtype=np.int64), mu=np.full((k, d), np.nan),
@@ -221,7 +232,7 @@ def fit_exact(
             trace=bnb.trace, extra={"notes": ["exact: no clustering satisfies the constraints"
                                               if status == "optimal" else
                                               "exact: no feasible clustering found in time"]})
-    lb = bnb.global_lb()
+    lb = bnb.global_lb() + constant
     labels, mu, pi, objective, gap, status = _scored(problem, cons, labels, lb, status, rel_gap)
     notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver} ({threads} at a "
              f"time, cuts {cuts}; {bnb.warm_starts} started from their parent's solution), "
@@ -245,12 +256,13 @@ def _scored(problem: MAPProblem, cons: Constraints, labels: np.ndarray, lb: floa
             rel_gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, str]:
     """The search's clustering scored by Problem (4): (labels, mu, pi, objective, gap, status),
     ordered by pi when asked (a relabelling without named components); ``optimal`` becomes
-    ``time_limit`` when the exact gap misses ``rel_gap``."""
-    mu, pi = profile_parameters(problem.y, labels, problem.k)
+    ``time_limit`` when the exact gap misses ``rel_gap`` (equal proportions: the gap of the sum
+    of squares, without the constant ``n log K``)."""
+    mu, pi = profile_parameters(problem.y, labels, problem.k, problem.proportions)
     if cons.pi_order and not cons.names_components:
         labels, mu, pi, _ = order_by_pi(labels, mu, pi)
     objective = map_objective(problem.y, labels, mu, pi, problem.precision)
-    gap = (objective - lb) / max(abs(objective), 1e-12)
+    gap = relative_gap(objective, lb, objective_constant(problem))
     if status == "optimal" and gap > rel_gap * 1.01:
         status = "time_limit"
     return labels, mu, pi, objective, gap, status
@@ -267,9 +279,9 @@ def _fit_directions(problem: MAPProblem, x: np.ndarray, cons: Constraints,
                     em_starts: int) -> MethodResult:
     """K = 2: the branch-and-bound over mean-difference directions (:mod:`exact_k2`)."""
     labels0 = _start(problem, search_cons, em_starts)
-    search = DirectionSearch(x, min_size=cons.min_size)
+    search = DirectionSearch(x, min_size=cons.min_size, entropy=problem.proportions == "free")
     res = search.run(rel_gap=rel_gap, time_limit_s=time_limit_s, labels0=labels0)
-    lb = res.lower_bound
+    lb = res.lower_bound + objective_constant(problem)
     labels, mu, pi, objective, gap, status = _scored(problem, cons, res.labels, lb, res.status,
                                                      rel_gap)
     notes = [f"K = 2 branch-and-bound over mean-difference directions: {res.boxes} boxes; "

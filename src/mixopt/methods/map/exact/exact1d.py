@@ -12,7 +12,9 @@ relabelling), assigns contiguous runs of the sorted data to the components.
 
 **Dynamic program.** For a fixed partition the optimal parameters are the segment means and
 ``pi_k = n_k / n``, so Problem (4) equals ``sum_k [eta SSE_k - n_k log(n_k / n)]``, a sum of
-segment costs. With ``F[j, b]`` the best cost of splitting the first ``b`` sorted points into
+segment costs. With equal proportions (pi_k = 1/K) the segment cost is ``eta SSE_k`` and the
+constant ``n log K`` is added to ``F[K, n]`` (the Monge argument holds for any fixed pi). With
+``F[j, b]`` the best cost of splitting the first ``b`` sorted points into
 ``j`` segments of at least ``max(L, 1)`` points,
 
     F[j, b] = min_a F[j-1, a] + cost(a, b),
@@ -33,8 +35,10 @@ from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
 
-def segment_costs(y_sorted: NDArray[np.float64], eta: float, n_total: int) -> NDArray[np.float64]:
-    """``C[a, b]`` = cost of one cluster holding sorted points ``a..b-1`` (inf when b <= a)."""
+def segment_costs(y_sorted: NDArray[np.float64], eta: float, n_total: int,
+                  entropy: bool = True) -> NDArray[np.float64]:
+    """``C[a, b]`` = cost of one cluster holding sorted points ``a..b-1`` (inf when b <= a);
+    ``entropy=False`` (equal proportions): ``eta SSE`` alone."""
     n = y_sorted.size
     s1 = np.concatenate([[0.0], np.cumsum(y_sorted)])
     s2 = np.concatenate([[0.0], np.cumsum(y_sorted**2)])
@@ -43,14 +47,17 @@ def segment_costs(y_sorted: NDArray[np.float64], eta: float, n_total: int) -> ND
     m = (b - a).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         sse = (s2[None, :] - s2[:, None]) - (s1[None, :] - s1[:, None]) ** 2 / m
-        cost = eta * np.maximum(sse, 0.0) - m * np.log(m / n_total)
+        cost = eta * np.maximum(sse, 0.0)
+        if entropy:
+            cost = cost - m * np.log(m / n_total)
     return np.where(m > 0, cost, np.inf)
 
 
 def exact_partition(
-    y: NDArray[np.float64], k: int, eta: float, min_size: int = 1
+    y: NDArray[np.float64], k: int, eta: float, min_size: int = 1, proportions: str = "free"
 ) -> tuple[float, NDArray[np.int64]]:
-    """Optimal value and labels (components ordered by position on the line) by the DP.
+    """Optimal value and labels (components ordered by position on the line) by the DP
+    (``proportions="equal"``: pi_k = 1/K, the value includes ``n log K``).
 
     ``min_size >= 1``: exactly K segments of at least ``min_size`` points. ``min_size = 0``: the
     best of 1..K non-empty segments (Problem (4) with empty components allowed: an empty
@@ -61,7 +68,8 @@ def exact_partition(
     lmin = max(min_size, 1)
     if k * lmin > n:
         raise ValueError(f"K * max(L, 1) = {k * lmin} exceeds n = {n}")
-    cost = segment_costs(ys, eta, n)
+    equal = proportions == "equal"
+    cost = segment_costs(ys, eta, n, entropy=not equal)
     idx = np.arange(n + 1)
     too_short = idx[None, :] - idx[:, None] < lmin
     cost = np.where(too_short, np.inf, cost)
@@ -84,10 +92,11 @@ def exact_partition(
         b = a
     labels = np.empty(n, dtype=np.int64)
     labels[order] = labels_sorted
-    return float(best[used, n]), labels
+    return float(best[used, n]) + (n * np.log(k) if equal else 0.0), labels
 
 
-@map_method("exact1d", constraints=("pi_order",), certifies=True)
+@map_method("exact1d", constraints=("pi_order",), proportions=("free", "equal"),
+            certifies=True)
 def fit_exact1d(
     problem: MAPProblem, seed: int = 0, constraints: Constraints | None = None
 ) -> MethodResult:
@@ -96,8 +105,9 @@ def fit_exact1d(
         raise ValueError(f"exact1d needs one-dimensional data, got d = {problem.d}")
     cons = constraints or Constraints()
     eta = 0.5 * float(problem.precision[0, 0])
-    value, labels = exact_partition(problem.y[:, 0], problem.k, eta, cons.min_size)
-    mu, pi = profile_parameters(problem.y, labels, problem.k)
+    value, labels = exact_partition(problem.y[:, 0], problem.k, eta, cons.min_size,
+                                    problem.proportions)
+    mu, pi = profile_parameters(problem.y, labels, problem.k, problem.proportions)
     if cons.pi_order:
         labels, mu, pi, _ = order_by_pi(labels, mu, pi)
     objective = map_objective(problem.y, labels, mu, pi, problem.precision)

@@ -21,6 +21,9 @@ the sphere cover every clustering; each face is a (d-1)-box of gnomonic coordina
 on its longest side (best first). The angle of a box is attained at a corner (the box is
 geodesically convex), so ``eps`` is the largest angle between the centre and the corners.
 
+**Equal proportions** (``entropy=False``): the objective is ``1/2 SSE`` alone (``H(m)`` is
+dropped: the constant ``n log 2`` of pi = 1/2 is added by the caller), the same bound applies.
+
 **Incumbents.** At each box centre the best split into the m largest projections (any m) is
 scored exactly. The search needs O(n log n) work per box and about ``eps^-(d-1)`` boxes near
 the optimum, so it suits small d (the ``brca`` data of Table 2: n = 569, d = 3); the SDP search
@@ -78,9 +81,10 @@ def _box_angle(face: int, lo: NDArray[np.float64], hi: NDArray[np.float64], d: i
 
 
 class DirectionSearch:
-    """Best-first search over boxes of directions (see the module doc)."""
+    """Best-first search over boxes of directions (see the module doc); ``entropy=False``
+    minimises ``1/2 SSE`` (equal proportions)."""
 
-    def __init__(self, x: NDArray[np.float64], min_size: int = 1) -> None:
+    def __init__(self, x: NDArray[np.float64], min_size: int = 1, entropy: bool = True) -> None:
         self.x = np.asarray(x, dtype=float)
         self.n, self.d = self.x.shape
         if self.d < 1:
@@ -90,8 +94,13 @@ class DirectionSearch:
         if 2 * lmin > self.n:
             raise ValueError(f"no two clusters of at least {lmin} points in {self.n} points")
         self.sizes = np.arange(lmin, self.n - lmin + 1)
-        self.base = self.half_trace + _entropy(self.sizes.astype(float), self.n)
+        self.entropy = entropy
+        self.base = self.half_trace + self._h(self.sizes.astype(float))
         self.scale = self.n / (2.0 * self.sizes * (self.n - self.sizes))
+
+    def _h(self, sizes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """H(m), or 0 with equal proportions."""
+        return _entropy(sizes, self.n) if self.entropy else np.zeros_like(sizes)
 
     def evaluate(self, u0: NDArray[np.float64], eps: float
                  ) -> tuple[float, float, NDArray[np.int64]]:
@@ -112,7 +121,7 @@ class DirectionSearch:
         if m < self.sizes[0] or m > self.sizes[-1]:
             return np.inf
         s = self.x[labels == 0].sum(axis=0)
-        return float(self.half_trace + _entropy(np.array([m], float), self.n)[0]
+        return float(self.half_trace + self._h(np.array([m], float))[0]
                      - self.n / (2.0 * m * (self.n - m)) * float(s @ s))
 
     def run(self, rel_gap: float = 1e-4, time_limit_s: float = 3600.0,

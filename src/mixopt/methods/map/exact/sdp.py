@@ -19,6 +19,10 @@ the convex envelope of ``sum_j g(n_j)`` over the polytope of size vectors
 (:func:`_add_cuts`; measured on pam50-4d with the incumbent's cluster sizes fixed: the bound
 rises from 1221.84 to 1223.350, the incumbent's value, and SCS needs 1.9 s instead of 315 s).
 
+**Equal proportions** (``NodeModel.entropy`` False): the objective is ``1/2 SSE`` alone and
+the relaxation is the Peng-Wei bound of minimum sum-of-squares clustering with the anchors'
+constraints and cuts (no entropy under-estimators, no assignment lifting).
+
 **Assignment lifting.** Variables ``x_sj`` (super-point s in anchored cluster j) enter through
 the McCormick envelope of ``Z_{a_j s} = x_sj t_j`` and of ``n_j t_j = 1`` with
 ``n_j = sum_s w_s x_sj`` (:func:`_add_assignment_lifting`); they tie the size ranges to the
@@ -71,6 +75,8 @@ class NodeModel:
         lo, hi: size range of the cluster holding each super-point.
         free_lo, free_hi: size range of the clusters without an anchor (unused when all K
             clusters have one).
+        entropy: False for equal proportions: the bound is that of ``1/2 SSE`` alone (no
+            entropy under-estimators, no assignment lifting; the Peng-Wei bound with cuts).
     """
 
     weights: NDArray[np.int64]
@@ -83,6 +89,7 @@ class NodeModel:
     hi: NDArray[np.int64]
     free_lo: int = 1
     free_hi: int = 1
+    entropy: bool = True
 
 
 @dataclass(frozen=True)
@@ -509,7 +516,9 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
         cons["cannot"] = z[pi_, pj_] == 0
     objective = 0.5 * sq_norm_total - 0.5 * cp.sum(cp.multiply(g, z))
     ent = _Entropy()
-    if r == 0:
+    if not node.entropy:   # equal proportions: 1/2 SSE alone
+        _add_sse_node(cons, z, node, k, cuts, ent)
+    elif r == 0:
         ent.chord = point_chord(node.lo, node.hi, n)
         objective = objective + w @ ent.chord[:, 0] + cp.sum(cp.multiply(w * ent.chord[:, 1],
                                                                           cp.diag(z)))
@@ -554,6 +563,27 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
     return cp.Problem(cp.Minimize(objective), list(cons.values())), cons, ent, dm, y
 
 
+def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeModel, k: int,
+                  cuts: str, ent: _Entropy) -> None:
+    """The anchors' valid constraints without entropy (equal proportions): ``Z_{a_j s} <=
+    Z_{a_j a_j}``, the cuts and ``q_s = Z_ss - sum_j Z_{a_j s}`` (0 with K anchors, else >= 0)."""
+    r, m = len(node.anchors), node.weights.size
+    if r == 0:
+        return
+    a = np.array(node.anchors)
+    o = ent.others = np.setdiff1d(np.arange(m), a)
+    cons["anchor_rows"] = z[a, :] <= cp.reshape(cp.diag(z)[a], (r, 1), order="F") @ \
+        np.ones((1, m))
+    if cuts != "none" and o.size:
+        _add_cuts(cons, z, a, o, cuts)
+    if o.size:
+        q = cp.diag(z)[o] - cp.sum(z[a][:, o], axis=0)
+        if r == k:
+            cons["diag_sum"] = q == 0
+        else:
+            cons["free_q"] = q >= 0
+
+
 def _dual(cons: dict[str, cp.Constraint], key: str, sign: bool = True) -> NDArray[np.float64]:
     value = np.atleast_1d(np.asarray(cons[key].dual_value, dtype=float))
     return np.maximum(value, 0.0) if sign else value
@@ -588,7 +618,7 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
     x_coef = None
     # the hull variables' objective weight: 1, or E's multiplier when E bounds them
     ent_weight = float(_dual(cons, "ent_sum")[0]) if "ent_sum" in cons else 1.0
-    if ent.hulls:
+    if node.anchors:
         a = np.array(node.anchors)
         rho = _dual(cons, "anchor_rows")
         s[a, :] += rho
