@@ -10,9 +10,9 @@ BIN := $(VENV)/bin
 # `make env` installs them, then mixopt itself without dependencies. `make lock` refreshes the
 # lock from pyproject.toml (latest versions allowed by its bounds; review and commit the diff).
 LOCK := requirements/lock.txt
-LOCK_EXTRAS := --extra workflow --extra slurm --extra test
+LOCK_EXTRAS := --extra workflow --extra slurm --extra sge --extra test
 
-.PHONY: all test test-slurm env lock lint dry-run paper report clean
+.PHONY: all test test-slurm test-sge env lock lint dry-run paper report clean
 
 env: $(VENV)/.installed
 
@@ -54,6 +54,10 @@ test: lint
 # The workflow through SLURM on a one-node cluster started here (root; skips where it cannot).
 test-slurm: env
 	.ci/slurm-test
+
+# The workflow through Grid Engine on a one-node cluster started here (root; skips where it cannot).
+test-sge: env
+	.ci/sge-test
 
 clean:
 	rm -rf results logs tables figures reports data/processed .snakemake

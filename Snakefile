@@ -28,6 +28,7 @@ include: "workflow/rules/flaherty_pam50.smk"
 include: "workflow/rules/fois_ch1.smk"
 include: "workflow/rules/fois_ch23.smk"
 include: "workflow/rules/mssc_benchmark.smk"
+include: "workflow/rules/own_data.smk"
 include: "workflow/rules/reports.smk"
 
 
@@ -45,4 +46,5 @@ rule all:
         rules.fois_ch23.input,
         rules.mssc_benchmark.output,
         rules.fidelity_report.output,
+        rules.own_data.input,
         expand("reports/tables/{table}.html", table=TABLE_VIEWS),

@@ -4,6 +4,7 @@ Python and C-level output of a workflow job (SCIP included) land in the job's lo
 from __future__ import annotations
 
 import ctypes
+import io
 import logging
 import os
 import re
@@ -229,3 +230,123 @@ def test_scip_log_reaches_the_job_log_while_scip_runs(tmp_path) -> None:
     watcher.join()
     assert res.status == "time_limit"
     assert seen and seen[0] < end - 1.0
+
+
+class FakeTTY(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _em_restarts_run() -> None:
+    from mixopt.methods.map.em_restarts import fit_em_restarts
+
+    rng = np.random.default_rng(0)
+    y = np.concatenate([rng.normal(0.0, 1.0, (30, 1)), rng.normal(3.0, 1.0, (30, 1))])
+    fit_em_restarts(MAPProblem(y, 2, np.eye(1)), restarts=40, batch=10)
+
+
+def test_bar_shows_count_of_total() -> None:
+    assert progress.bar(12, 40, width=10) == "[===>      ] 12/40"
+    assert progress.bar(0, 40, width=4) == "[>   ] 0/40"
+    assert progress.bar(40, 40, width=4) == "[====] 40/40"
+
+
+def test_terminal_gets_a_bar_redrawn_in_place(monkeypatch) -> None:
+    monkeypatch.setattr(progress, "INTERVAL_S", 0.0)
+    monkeypatch.setattr(progress.shutil, "get_terminal_size", lambda: os.terminal_size((200, 24)))
+    tty = FakeTTY()
+    with progress.progress_to(tty):
+        _em_restarts_run()
+    text = tty.getvalue()
+    draws = text.split("\r")[1:]
+    bars = [d for d in draws if d.startswith("[")]
+    assert [b.split(" mixopt: ")[0] for b in bars] == [
+        f"[{'=' * n}{'>' if n < 20 else ''}{' ' * (19 - n)}] {c}/40" if n < 20 else
+        f"[{'=' * 20}] 40/40" for n, c in ((5, 10), (10, 20), (15, 30), (20, 40))]
+    assert all("incumbent" in b and b.endswith("\x1b[K") for b in bars)
+    assert draws[-1].startswith("\x1b[Kmixopt: mixopt.methods.em_restarts: done (local): ")
+    assert text.count("\n") == 1 and text.endswith("\n")   # only the done line ends a line
+
+
+def test_bar_is_cut_to_the_terminal_width(monkeypatch) -> None:
+    monkeypatch.setattr(progress, "INTERVAL_S", 0.0)
+    monkeypatch.setattr(progress.shutil, "get_terminal_size", lambda: os.terminal_size((41, 24)))
+    tty = FakeTTY()
+    with progress.progress_to(tty):
+        _em_restarts_run()
+    bars = [d for d in tty.getvalue().split("\r") if d.startswith("[")]
+    assert bars and all(len(b) == 40 + len("\x1b[K") for b in bars)
+
+
+def test_pipe_and_log_file_get_plain_lines(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(progress, "INTERVAL_S", 0.0)
+    pipe = io.StringIO()
+    with progress.progress_to(pipe):
+        _em_restarts_run()
+    lines = pipe.getvalue().splitlines()
+    assert [field(x, "restarts") for x in lines] == ["10/40", "20/40", "30/40", "40/40", "40/40"]
+    assert all(x.startswith("mixopt: mixopt.methods.em_restarts: ") for x in lines)
+    assert "\r" not in pipe.getvalue() and "[=" not in pipe.getvalue()
+    log = tmp_path / "job.log"
+    with job_log(log):
+        _em_restarts_run()
+    text = log.read_text()
+    assert "INFO mixopt.methods.em_restarts: done (local)" in text
+    assert "\r" not in text and "[=" not in text
+
+
+def test_progress_to_restores_the_logger_and_interval() -> None:
+    log = logging.getLogger("mixopt.methods")
+    handlers, level, interval = list(log.handlers), log.level, progress.INTERVAL_S
+    with progress.progress_to(FakeTTY()):
+        assert progress.INTERVAL_S == progress.TTY_INTERVAL_S
+    assert (log.handlers, log.level, progress.INTERVAL_S) == (handlers, level, interval)
+    with progress.progress_to(FakeTTY(), enabled=False) as handler:
+        assert handler is None and log.handlers == handlers
+
+
+def test_tclust_tclustreg_and_pclustreg_give_their_totals(caplog) -> None:
+    from mixopt.methods.regression.pclustreg import pclustreg
+    from mixopt.methods.regression.tclustreg import fit_tclustreg
+    from mixopt.methods.robust.tclust import fit_tclust
+
+    caplog.set_level(logging.INFO, logger="mixopt")
+    p = progress.Progress("demo", interval_s=0.0, total=7)
+    p.report(count=3, step=3)
+    p.done("local", count=7)
+    first, last = [r for r in caplog.records if r.name == "mixopt.methods.demo"]
+    assert (first.progress_count, first.progress_total) == (3, 7)
+    assert not hasattr(last, "progress_total")   # the done line ends the bar
+    caplog.clear()
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(c * 3.0, 1.0, (15, 2)) for c in range(2)])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(progress, "INTERVAL_S", 0.0)
+        fit_tclust(X, 2, 10.0, nsamp=5, seed=0)
+        x = rng.uniform(0.0, 5.0, 30)
+        xr = np.column_stack([np.ones(30), x])
+        pclustreg(xr, 1.0 + x + rng.normal(size=30), 2, sigma_min=0.1, node_limit=6, seed=1)
+        fit_tclustreg(xr, 1.0 + x + rng.normal(size=30), 2, nsamp=20, seed=0, batch_size=10)
+    totals = {(r.name.rsplit(".", 1)[-1], r.progress_total) for r in caplog.records
+              if hasattr(r, "progress_total")}
+    assert totals == {("tclust", 5), ("pclustreg", 6), ("tclustreg", 20)}
+
+
+def test_cli_draws_a_bar_on_a_terminal_and_nothing_when_quiet(tmp_path, monkeypatch) -> None:
+    from mixopt.cli import main
+
+    monkeypatch.setattr(progress, "TTY_INTERVAL_S", 0.0)
+    rng = np.random.default_rng(0)
+    data = tmp_path / "pts.csv"
+    data.write_text("x\n" + "\n".join(f"{float(v)!r}" for v in np.concatenate(
+        [rng.normal(0, 1, 20), rng.normal(4, 1, 20)])) + "\n")
+    argv = ["cluster", "--data", str(data), "--k", "2", "--sigma", "1", "--method",
+            "em_restarts", "--options", '{"restarts": 20, "batch": 10}']
+    for quiet, expected in ((False, "] 20/20 mixopt: mixopt.methods.em_restarts: "), (True, "")):
+        tty = FakeTTY()
+        monkeypatch.setattr(sys, "stderr", tty)
+        assert main([*argv, "--out", str(tmp_path / f"r{quiet}.json"),
+                     *(["--quiet"] if quiet else [])]) == 0
+        assert expected in tty.getvalue() and (quiet == (tty.getvalue() == ""))

@@ -7,7 +7,6 @@ import contextlib
 import csv
 import io
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -406,27 +405,18 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels-out", default=None,
                    help="CSV to write one 0-based cluster label per point (with the id column)")
     p.add_argument("--quiet", action="store_true",
-                   help="no progress lines on stderr (default: every 5 s for long runs)")
+                   help="no progress on stderr (default: a line every 5 s for long runs; on a "
+                        "terminal a bar where the total is known)")
 
 
 @contextlib.contextmanager
 def progress_to_stderr(enabled: bool) -> Iterator[None]:
-    """Send the methods' progress lines (logger ``mixopt.methods``) to stderr while running."""
-    if not enabled:
+    """Send the methods' progress lines (logger ``mixopt.methods``) to stderr while running:
+    bars where the total is known when stderr is a terminal, plain lines otherwise."""
+    from mixopt.progress import progress_to
+
+    with progress_to(sys.stderr, enabled):
         yield
-        return
-    log = logging.getLogger("mixopt.methods")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mixopt: %(name)s: %(message)s"))
-    old_level = log.level
-    log.addHandler(handler)
-    if log.getEffectiveLevel() > logging.INFO:
-        log.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
-        log.setLevel(old_level)
 
 
 def build_parser() -> argparse.ArgumentParser:

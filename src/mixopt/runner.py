@@ -170,9 +170,18 @@ def run_job(
     out: str | Path,
     config_hash: str | None = None,
     rule: str | None = None,
+    points: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run ``spec`` on the processed data set ``data_csv`` and write its record to ``out``."""
+    """Run ``spec`` on the processed data set ``data_csv`` and write its record to ``out``.
+
+    ``points`` (``name``, ``columns``, ``label_column``): ``data_csv`` is a user CSV of points
+    instead (:func:`mixopt.studies.own_data.points_dataset`; no metadata file beside it)."""
     csv = Path(data_csv)
+    if points is not None:
+        from mixopt.studies.own_data import points_dataset
+
+        ds = points_dataset(csv, **points)
+        return run_on_dataset(spec, ds, [csv], out, config_hash=config_hash, rule=rule)
     ds = read_dataset(csv)
     if spec.subset_per_class is not None:
         ds = class_subset(ds, spec.subset_per_class)

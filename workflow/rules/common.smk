@@ -76,17 +76,18 @@ def subset_records(study, dataset, sizes_by_method):
 
 
 def job_spec(study, dataset, method, seed, k, precision, constraints=None, subset_per_class=None,
-             method_options=None, proportions="free"):
+             method_options=None, time_limit_s=None, proportions="free"):
     """The settings that determine one run's numbers (passed as params: a change reruns the job).
 
     Options: ``methods`` < the profile's ``method_overrides`` < the study's ``method_options``.
-    ``proportions`` (``free`` or ``equal``) enters the spec only when equal, so that the specs of
+    ``time_limit_s``: the global methods' limit (default: the profile's). ``proportions``
+    (``free`` or ``equal``) enters the spec only when equal, so that the specs of
     free-proportions runs, and their params, stay as they were."""
     options = dict(config["methods"].get(method, {}))
     options.update(P.get("method_overrides", {}).get(method, {}))
     options.update((method_options or {}).get(method, {}))
     if method in GLOBAL_METHODS:
-        options["time_limit_s"] = P["time_limit_s"]
+        options["time_limit_s"] = P["time_limit_s"] if time_limit_s is None else time_limit_s
         options["threads"] = P["threads"].get(method, 1)
         options["backend"] = config["solvers"].get(method, "scip")
         options["log_progress"] = True

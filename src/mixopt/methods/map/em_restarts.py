@@ -119,7 +119,7 @@ def fit_em_restarts(
     optima: Counter[float] = Counter()
     not_converged = violating = 0
     best_violating: tuple[float, NDArray[np.int64], FloatArray, FloatArray] | None = None
-    progress = Progress("em_restarts", t0=t0)
+    progress = Progress("em_restarts", t0=t0, total=restarts)
 
     def progress_fields() -> dict[str, object]:
         return {"restarts": done if restarts is None else f"{done}/{restarts}",
@@ -155,7 +155,7 @@ def fit_em_restarts(
                 improvements.append((done + b + 1, obj))
         done += size
         if progress.due():
-            progress.report(**progress_fields())
+            progress.report(count=done, **progress_fields())
     progress.done("local", **progress_fields())
     notes = ([f"{violating} of {done} restarts left a cluster below the minimum size and were "
               "discarded"] if violating else [])

@@ -421,7 +421,7 @@ def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: in
     trace = [(time.perf_counter() - t0, inc_ll, -heap[0][0] if heap else inc_ll)]
     n_expanded = 0
     status = "complete"
-    progress = Progress("pclustreg", t0=t0)
+    progress = Progress("pclustreg", t0=t0, total=node_limit)
 
     def progress_fields() -> dict[str, object]:
         ub = -heap[0][0] if heap else inc_ll
@@ -477,7 +477,7 @@ def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: in
                 record(c_lab, ub, lb, "open")
         trace.append((time.perf_counter() - t0, inc_ll, -heap[0][0] if heap else inc_ll))
         if progress.due():
-            progress.report(**progress_fields())
+            progress.report(count=n_expanded, **progress_fields())
 
     progress.done(status, **progress_fields())
     best_ub = -heap[0][0] if heap else inc_ll

@@ -384,7 +384,7 @@ def _run_starts(X: NDArray, y: NDArray, k: int, subsets: ArrayLike, props: Array
     fullsol = np.full(nsamp, np.nan)
     abandoned_at = np.full(nsamp, -1, dtype=np.int64)
     best: _State | None = None
-    progress = Progress("tclustreg")
+    progress = Progress("tclustreg", total=nsamp)
 
     def progress_fields(done: int) -> dict[str, object]:
         return {"starts": f"{done}/{nsamp}",
@@ -393,7 +393,7 @@ def _run_starts(X: NDArray, y: NDArray, k: int, subsets: ArrayLike, props: Array
 
     for a in range(0, nsamp, bsz):
         if progress.due():
-            progress.report(**progress_fields(a))
+            progress.report(count=a, **progress_fields(a))
         ids = np.arange(a, min(nsamp, a + bsz))
         beta, sigma2, ok = _initial_fit(X, y, sub_all[ids], k)
         abandoned_at[ids[~ok]] = 0

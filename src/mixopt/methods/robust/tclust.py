@@ -272,7 +272,7 @@ def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 30
     best: ConcentrationRun | None = None
     best_i = -1
     not_conv = 0
-    progress = Progress("tclust")
+    progress = Progress("tclust", total=nsamp)
     for i in range(nsamp):
         mu0, s0 = _start(x, k, rng, restr_factor, restriction, cdet, shb)
         run = concentration_steps(x, mu0, s0, restr_factor, restriction, niter, reftol, cdet, shb)
@@ -281,7 +281,8 @@ def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 30
         if best is None or fullsol[i] >= fullsol[best_i]:
             best, best_i = run, i
         if progress.due():
-            progress.report(starts=f"{i + 1}/{nsamp}", incumbent=float(fullsol[best_i]))
+            progress.report(count=i + 1, starts=f"{i + 1}/{nsamp}",
+                            incumbent=float(fullsol[best_i]))
     assert best is not None
     progress.done("local", starts=nsamp, incumbent=float(fullsol[best_i]),
                   not_converged=not_conv)
