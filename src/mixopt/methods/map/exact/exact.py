@@ -128,20 +128,27 @@ def _root(problem: MAPProblem, cons: Constraints) -> tuple[Node, np.ndarray]:
 
 
 def _start(problem: MAPProblem, cons: Constraints, seeds: int) -> np.ndarray | None:
-    """Best EM clustering over ``seeds`` K-means starts that satisfies the constraints (None
-    when none does: the search then finds its incumbents at the nodes)."""
+    """Best clustering that satisfies the constraints among ``seeds`` EM runs (each from its
+    K-means start) and ``seeds`` K-means runs in the whitened space (10 inits each), by the
+    model's objective; None when none is feasible (the search then finds its incumbents at the
+    nodes). EM with a known covariance is a soft assignment: on data whose scale is small against
+    that covariance it rounds to poor clusterings, where K-means (the hard-assignment local
+    search of the equal-proportions model) does not (glass, K = 6, identity precision: MSSC
+    96.78 from EM, 73.63 from K-means)."""
     from mixopt.methods.map.em import fit_em
+    from mixopt.methods.map.kmeans_start import kmeans_start
 
+    candidates = [fit_em(problem, seed=seed, constraints=cons).labels for seed in range(seeds)]
+    candidates += [kmeans_start(problem, seed, space="whitened")[0] for seed in range(seeds)]
     best, best_value = None, np.inf
-    for seed in range(seeds):
-        res = fit_em(problem, seed=seed, constraints=cons)
-        mu, pi = profile_parameters(problem.y, res.labels, problem.k, problem.proportions)
-        if cons.violations(res.labels, problem.k) or \
-                np.bincount(res.labels, minlength=problem.k).min() == 0:
+    for labels in candidates:
+        if cons.violations(labels, problem.k) or \
+                np.bincount(labels, minlength=problem.k).min() == 0:
             continue
-        value = map_objective(problem.y, res.labels, mu, pi, problem.precision)
+        mu, pi = profile_parameters(problem.y, labels, problem.k, problem.proportions)
+        value = map_objective(problem.y, labels, mu, pi, problem.precision)
         if value < best_value:
-            best, best_value = res.labels, value
+            best, best_value = labels, value
     return None if best is None else np.asarray(best, dtype=np.int64)
 
 
