@@ -66,7 +66,7 @@ def _csv_rows(text: str) -> dict[str, dict[str, str]]:
 def test_plan_counts_measured_similar_and_budget_bound_jobs(tiny, capsys):
     configs, records = tiny
     assert main(["plan", "--profile", "tiny", "--records", str(records), "--configfile",
-                 *configs, "--format", "csv"]) == 0
+                 *configs, "--format", "csv", "--job-overhead", "0"]) == 0
     rows = _csv_rows(capsys.readouterr().out)
     t2 = rows["flaherty_table2_run"]
     # 3 data sets x 2 methods x 2 seeds. EM: wine measured (mean 3 s), iris1d and brca from
@@ -87,12 +87,13 @@ def test_plan_counts_measured_similar_and_budget_bound_jobs(tiny, capsys):
 def test_plan_text_gives_totals_and_wall_times(tiny, capsys):
     configs, records = tiny
     assert main(["plan", "--profile", "tiny", "--records", str(records), "--configfile",
-                 *configs, "--cores", "2", "--nodes", "2", "--cores-per-node", "3"]) == 0
+                 *configs, "--cores", "2", "--nodes", "2", "--cores-per-node", "3",
+                 "--job-overhead", "0"]) == 0
     out = capsys.readouterr().out
     # 238 core-s of Table 2, 500 of PAM50, 50 of Fig. 1: 788 core-s = 0.2 core-hours; on 2
     # cores 394 s, on 6 cores 131 s; on 8 cores the longest job (100 s) bounds it.
     assert re.search(r"total: [\d,]+ jobs, 0\.2 core-hours \(0\.0 measured, 0\.0 from similar "
-                     r"runs, 0\.2 budget-bound\)", out)
+                     r"runs, 0\.2 budget-bound, 0\.0 job start-up\)", out)
     assert "wall time on 2 cores: 0.1 h" in out
     assert "wall time on 2 nodes x 3 cores: 0.0 h" in out
     assert "note: some jobs use 4 threads, more than one node's 3 cores" in out
@@ -104,10 +105,24 @@ def test_plan_text_gives_totals_and_wall_times(tiny, capsys):
     assert plan.wall_hours(rows, 8) * 3600 == pytest.approx(100)
 
 
+def test_job_overhead_counts_once_per_job_on_one_core(tiny, capsys):
+    configs, records = tiny
+    args = ["plan", "--profile", "tiny", "--records", str(records), "--configfile", *configs,
+            "--format", "csv", "--job-overhead"]
+    assert main([*args, "0"]) == 0
+    before = _csv_rows(capsys.readouterr().out)
+    assert main([*args, "36"]) == 0
+    after = _csv_rows(capsys.readouterr().out)
+    for rule in ("flaherty_table2_run", "pam50_run", "preprocess", "fois_simulate"):
+        added = float(after[rule]["core_hours"]) - float(before[rule]["core_hours"])
+        assert added == pytest.approx(int(after[rule]["jobs"]) * 36 / 3600, abs=1e-5), rule
+    assert float(after["preprocess"]["longest_job_s"]) == 36
+
+
 def test_plan_markdown(tiny, capsys):
     configs, records = tiny
     assert main(["plan", "--profile", "tiny", "--records", str(records), "--configfile",
-                 *configs, "--format", "md"]) == 0
+                 *configs, "--format", "md", "--job-overhead", "0"]) == 0
     out = capsys.readouterr().out
     assert "| rule | jobs | threads | time limit | runtime | basis | core-h | longest job |" in out
     assert "| pam50_run | 2 | 1-4 | 1.67 min | 11 min | 2 budget | 0.1 | 1.67 min |" in out
@@ -143,6 +158,7 @@ def test_full_budget_counts_the_budget_even_when_a_record_finished():
     (["--records", "{tmp}"], "no run records in it"),
     (["--nodes", "0"], "--nodes must be >= 1, got 0"),
     (["--cores", "-2"], "--cores must be >= 1, got -2"),
+    (["--job-overhead", "nan"], "--job-overhead must be a number >= 0, got nan"),
     (["--configfile", "{tmp}/bad.yaml"], "not valid YAML"),
     (["--configfile", "{tmp}/missing.yaml"], "No such file or directory"),
 ])

@@ -408,13 +408,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise CommandError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if not (np.isfinite(args.job_overhead) and args.job_overhead >= 0):
+        raise CommandError(f"--job-overhead must be a number >= 0, got {args.job_overhead}")
     if not Path(args.records).is_dir():
         raise CommandError(f"--records {args.records}: no such directory (build the quick "
                            "profile first: snakemake; or give a directory of run records)")
     index = plan.RecordIndex.from_dir(Path(args.records))
     if not index.count:
         raise CommandError(f"--records {args.records}: no run records in it")
-    rows = plan.plan(plan.workflow_jobs(config, args.profile), index)
+    rows = plan.plan(plan.workflow_jobs(config, args.profile), index, args.job_overhead)
     if args.format != "csv":
         print(f"mixopt plan: profile {args.profile} ({' + '.join(args.configfile)}); run "
               f"times from {index.count} records in {args.records}\n")
@@ -598,6 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     pn.add_argument("--cores", type=int, default=32, help="cores of one machine (wall time)")
     pn.add_argument("--nodes", type=int, default=None, help="also the wall time on N nodes")
     pn.add_argument("--cores-per-node", type=int, default=32)
+    pn.add_argument("--job-overhead", type=float, default=3.0, metavar="S",
+                    help="seconds each job takes beyond its record's wall time (process start, "
+                         "imports; default 3)")
     pn.add_argument("--format", choices=["text", "md", "csv"], default="text")
     pn.set_defaults(func=_cmd_plan)
 

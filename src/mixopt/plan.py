@@ -77,6 +77,7 @@ class RuleCost:
     longest_s: float = 0.0
     by_basis: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BASES, 0))
     core_s_by_basis: dict[str, float] = field(default_factory=lambda: dict.fromkeys(BASES, 0.0))
+    overhead_s: float = 0.0
 
 
 def runtime_minutes(limit_s: float) -> int:
@@ -297,13 +298,19 @@ def _mean(ms: list[Measured]) -> float:
     return sum(m.wall_s for m in ms) / len(ms)
 
 
-def plan(jobs: list[Job], index: RecordIndex) -> list[RuleCost]:
-    """The cost of every rule, in the order the rules first appear in ``jobs``."""
+def plan(jobs: list[Job], index: RecordIndex, overhead_s: float = 0.0) -> list[RuleCost]:
+    """The cost of every rule, in the order the rules first appear in ``jobs``.
+
+    ``overhead_s``: seconds every job takes beyond its record's wall time (process start,
+    imports, Snakemake's bookkeeping), on one core; jobs that write no record take only that."""
     rows: dict[str, RuleCost] = {}
     for job in jobs:
         row = rows.setdefault(job.rule, RuleCost(job.rule))
         row.jobs += 1
         row.threads.add(job.threads)
+        row.core_s += overhead_s
+        row.overhead_s += overhead_s
+        row.longest_s = max(row.longest_s, overhead_s)
         if job.limit_s is not None:
             row.limit_s = max(row.limit_s or 0.0, job.limit_s)
         if job.runtime_min is not None:
@@ -315,7 +322,7 @@ def plan(jobs: list[Job], index: RecordIndex) -> list[RuleCost]:
         if est.seconds is not None:
             row.core_s += est.seconds * job.threads
             row.core_s_by_basis[est.basis] += est.seconds * job.threads
-            row.longest_s = max(row.longest_s, est.seconds)
+            row.longest_s = max(row.longest_s, est.seconds + overhead_s)
     return list(rows.values())
 
 
@@ -336,7 +343,7 @@ def _duration(seconds: float | None) -> str:
 
 def _basis(row: RuleCost) -> str:
     if not sum(row.by_basis.values()):
-        return "no record (seconds)"
+        return "start-up only"
     return ", ".join(f"{n} {b}" for b, n in row.by_basis.items() if n)
 
 
@@ -347,11 +354,11 @@ def _threads(row: RuleCost) -> str:
 
 def table_rows(rows: list[RuleCost]) -> list[list[str]]:
     """The plan's cells, one list per rule (rules with records first, then the others)."""
-    ordered = sorted(rows, key=lambda r: (not sum(r.by_basis.values()), -r.core_s))
+    ordered = sorted(rows, key=lambda r: (not sum(r.by_basis.values()), -r.core_s, r.rule))
     return [[r.rule, str(r.jobs), _threads(r), _duration(r.limit_s),
              "-" if r.runtime_min is None else f"{r.runtime_min} min", _basis(r),
-             f"{r.core_s / 3600:.1f}" if sum(r.by_basis.values()) else "-",
-             _duration(r.longest_s) if r.longest_s else "-"] for r in ordered]
+             f"{r.core_s / 3600:.1f}", _duration(r.longest_s) if r.longest_s else "-"]
+            for r in ordered]
 
 
 def wall_hours(rows: list[RuleCost], cores: int) -> float:
@@ -368,9 +375,10 @@ def summary_lines(rows: list[RuleCost], cores: list[tuple[str, int]]) -> list[st
     core_h = sum(r.core_s for r in rows) / 3600
     parts = {b: sum(r.core_s_by_basis[b] for r in rows) / 3600 for b in BASES[:3]}
     unknown = sum(r.by_basis["none"] for r in rows)
+    start = sum(r.overhead_s for r in rows) / 3600
     lines = [f"total: {jobs:,} jobs, {core_h:,.1f} core-hours ({parts['measured']:,.1f} "
              f"measured, {parts['similar']:,.1f} from similar runs, {parts['budget']:,.1f} "
-             "budget-bound)"]
+             f"budget-bound, {start:,.1f} job start-up)"]
     if unknown:
         lines.append(f"{unknown:,} run jobs without any record of their method: not counted")
     for label, n in cores:
