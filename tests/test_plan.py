@@ -119,6 +119,19 @@ def test_job_overhead_counts_once_per_job_on_one_core(tiny, capsys):
     assert float(after["preprocess"]["longest_job_s"]) == 36
 
 
+def test_only_keeps_the_matching_jobs(tiny, capsys):
+    configs, records = tiny
+    assert main(["plan", "--profile", "tiny", "--records", str(records), "--configfile",
+                 *configs, "--format", "csv", "--job-overhead", "0", "--only",
+                 r"^flaherty_table2_run/wine/"]) == 0
+    rows = _csv_rows(capsys.readouterr().out)
+    assert list(rows) == ["flaherty_table2_run"]
+    assert (rows["flaherty_table2_run"]["jobs"], rows["flaherty_table2_run"]["jobs_measured"]) \
+        == ("4", "4")
+    assert float(rows["flaherty_table2_run"]["core_hours"]) == \
+        pytest.approx((2 + 4 + 10 + 10) / 3600, abs=1e-6)
+
+
 def test_plan_markdown(tiny, capsys):
     configs, records = tiny
     assert main(["plan", "--profile", "tiny", "--records", str(records), "--configfile",
@@ -155,18 +168,23 @@ def test_full_budget_counts_the_budget_even_when_a_record_finished():
 @pytest.mark.parametrize("args, message", [
     (["--profile", "nope"], "--profile nope: not a profile of the configuration; known: "),
     (["--records", "{tmp}/missing"], "no such directory"),
-    (["--records", "{tmp}"], "no run records in it"),
+    (["--records", "{tmp}/empty"], "no run records in it"),
     (["--nodes", "0"], "--nodes must be >= 1, got 0"),
     (["--cores", "-2"], "--cores must be >= 1, got -2"),
     (["--job-overhead", "nan"], "--job-overhead must be a number >= 0, got nan"),
+    (["--only", "("], "--only '(': not a regular expression"),
+    (["--only", "^nothing$"], "--only '^nothing$': no job matches"),
     (["--configfile", "{tmp}/bad.yaml"], "not valid YAML"),
     (["--configfile", "{tmp}/missing.yaml"], "No such file or directory"),
 ])
-def test_plan_errors_are_one_line_exit_2(tmp_path, capsys, project_root, args, message):
+def test_plan_errors_are_one_line_exit_2(tmp_path, capsys, tiny, args, message):
     (tmp_path / "bad.yaml").write_text("a: [1\n")
+    (tmp_path / "empty").mkdir()
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if "--configfile" not in args:
-        args += ["--configfile", str(project_root / "config" / "config.yaml")]
+        args += ["--configfile", tiny[0][0]]
+    if "--records" not in args:
+        args += ["--records", str(tiny[1])]
     assert main(["plan", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mixopt plan: error: ") and err.count("\n") == 1, err

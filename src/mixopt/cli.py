@@ -416,7 +416,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     index = plan.RecordIndex.from_dir(Path(args.records))
     if not index.count:
         raise CommandError(f"--records {args.records}: no run records in it")
-    rows = plan.plan(plan.workflow_jobs(config, args.profile), index, args.job_overhead)
+    jobs = plan.workflow_jobs(config, args.profile)
+    if args.only is not None:
+        jobs = plan.select_jobs(jobs, args.only)
+        if not jobs:
+            raise CommandError(f"--only {args.only!r}: no job matches (rule/dataset/method)")
+    rows = plan.plan(jobs, index, args.job_overhead)
     if args.format != "csv":
         print(f"mixopt plan: profile {args.profile} ({' + '.join(args.configfile)}); run "
               f"times from {index.count} records in {args.records}\n")
@@ -603,6 +608,9 @@ def build_parser() -> argparse.ArgumentParser:
     pn.add_argument("--job-overhead", type=float, default=3.0, metavar="S",
                     help="seconds each job takes beyond its record's wall time (process start, "
                          "imports; default 3)")
+    pn.add_argument("--only", default=None, metavar="REGEX",
+                    help="plan only the jobs whose rule/dataset/method matches, e.g. "
+                         "'/k4_p\\d+_r2-10_omega0.01/' (thesis Table 1.1)")
     pn.add_argument("--format", choices=["text", "md", "csv"], default="text")
     pn.set_defaults(func=_cmd_plan)
 

@@ -234,6 +234,16 @@ def workflow_jobs(config: dict[str, Any], profile: str) -> list[Job]:
             + fois_ch1_jobs(config, prof) + fois_ch23_jobs(config, prof))
 
 
+def select_jobs(jobs: list[Job], pattern: str) -> list[Job]:
+    """The jobs whose ``rule/dataset/method`` matches the regular expression ``pattern``
+    (``re.search``; ValueError when it is not a regular expression)."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"--only {pattern!r}: not a regular expression ({exc})") from None
+    return [j for j in jobs if regex.search(f"{j.rule}/{j.dataset}/{j.method}")]
+
+
 # --- records and estimates -------------------------------------------------------------------
 
 @dataclass(frozen=True)
