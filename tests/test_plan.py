@@ -132,6 +132,21 @@ def test_only_keeps_the_matching_jobs(tiny, capsys):
         pytest.approx((2 + 4 + 10 + 10) / 3600, abs=1e-6)
 
 
+def test_small_rules_without_records_fold_into_one_row(tiny, capsys):
+    configs, records = tiny
+    args = ["plan", "--profile", "tiny", "--records", str(records), "--configfile", *configs,
+            "--job-overhead", "1"]
+    assert main(args) == 0
+    folded = capsys.readouterr().out
+    assert main([*args, "--all-rules"]) == 0
+    full = capsys.readouterr().out
+    # the tiny profile's simulations have fewer than 100 jobs: they fold with the tables
+    assert re.search(r"^\d+ other rules +\d+ ", folded, flags=re.M)
+    assert not re.search(r"^preprocess ", folded, flags=re.M)
+    assert re.search(r"^preprocess +13 ", full, flags=re.M)
+    assert folded.splitlines()[-3:] == full.splitlines()[-3:]     # the same totals
+
+
 def test_plan_markdown(tiny, capsys):
     configs, records = tiny
     assert main(["plan", "--profile", "tiny", "--records", str(records), "--configfile",

@@ -426,7 +426,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(f"mixopt plan: profile {args.profile} ({' + '.join(args.configfile)}); run "
               f"times from {index.count} records in {args.records}\n")
     print(plan.format_plan(rows, args.format,
-                           plan.machines(args.cores, args.nodes, args.cores_per_node)), end="")
+                           plan.machines(args.cores, args.nodes, args.cores_per_node),
+                           fold=not args.all_rules), end="")
     widest = max(max(r.threads) for r in rows)
     if args.format != "csv" and args.nodes is not None and widest > args.cores_per_node:
         print(f"note: some jobs use {widest} threads, more than one node's "
@@ -611,6 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
     pn.add_argument("--only", default=None, metavar="REGEX",
                     help="plan only the jobs whose rule/dataset/method matches, e.g. "
                          "'/k4_p\\d+_r2-10_omega0.01/' (thesis Table 1.1)")
+    pn.add_argument("--all-rules", action="store_true",
+                    help="one row per rule (default: the small rules without records, such as "
+                         "tables and figures, in one row)")
     pn.add_argument("--format", choices=["text", "md", "csv"], default="text")
     pn.set_defaults(func=_cmd_plan)
 

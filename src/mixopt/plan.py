@@ -362,6 +362,23 @@ def _threads(row: RuleCost) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
+FOLD_BELOW = 100  # rules without records and with fewer jobs are folded into one row
+
+
+def fold_small(rows: list[RuleCost]) -> list[RuleCost]:
+    """``rows`` with the rules that write no record and have few jobs (tables, figures, data)
+    summed into one row ``N other rules``."""
+    small = [r for r in rows if not sum(r.by_basis.values()) and r.jobs < FOLD_BELOW]
+    if len(small) < 2:
+        return rows
+    other = RuleCost(f"{len(small)} other rules", jobs=sum(r.jobs for r in small),
+                     threads=set().union(*(r.threads for r in small)),
+                     core_s=sum(r.core_s for r in small),
+                     longest_s=max(r.longest_s for r in small),
+                     overhead_s=sum(r.overhead_s for r in small))
+    return [r for r in rows if r not in small] + [other]
+
+
 def table_rows(rows: list[RuleCost]) -> list[list[str]]:
     """The plan's cells, one list per rule (rules with records first, then the others)."""
     ordered = sorted(rows, key=lambda r: (not sum(r.by_basis.values()), -r.core_s, r.rule))
@@ -396,8 +413,10 @@ def summary_lines(rows: list[RuleCost], cores: list[tuple[str, int]]) -> list[st
     return lines
 
 
-def format_plan(rows: list[RuleCost], fmt: str, cores: list[tuple[str, int]]) -> str:
-    """The plan as a text table, Markdown or CSV (CSV: the table only, numbers unrounded)."""
+def format_plan(rows: list[RuleCost], fmt: str, cores: list[tuple[str, int]],
+                fold: bool = True) -> str:
+    """The plan as a text table, Markdown or CSV (CSV: the table only, every rule, numbers
+    unrounded). ``fold``: the small rules without records in one row (:func:`fold_small`)."""
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -408,7 +427,7 @@ def format_plan(rows: list[RuleCost], fmt: str, cores: list[tuple[str, int]]) ->
                         *(r.by_basis[b] for b in BASES), round(r.core_s / 3600, 6),
                         round(r.longest_s, 3)])
         return buf.getvalue()
-    cells = table_rows(rows)
+    cells = table_rows(fold_small(rows) if fold else rows)
     if fmt == "md":
         lines = ["| " + " | ".join(COLUMNS) + " |",
                  "|" + "|".join("---:" if c in ("jobs", "core-h") else "---"
