@@ -5,11 +5,11 @@ Jobs are enumerated from the configuration the way the rules in ``workflow/rules
 Chapter 2-3 figures through :mod:`mixopt.studies.fois_ch23_figures`, which the workflow uses
 too; ``tests/test_plan.py`` checks the counts against ``snakemake -n``). A job's time comes from
 the run records of a built profile (``results/quick``): its own record (same study, data set and
-method) when there is one, else the mean of the records of the same method in the study. Runs
-with a time limit (the global MAP solvers, EM restarts with a time budget) are *budget-bound*:
-they count their full time limit unless the record shows the same run finished before its limit.
-Rules that write no record (simulations, tables, figures) take seconds and are listed without an
-estimate.
+method) when there is one, else the mean of the records of the same method (or method family)
+in the study. Runs with a time limit (the global MAP solvers, EM restarts with a time budget) are
+*budget-bound*: they count their full time limit unless the record shows the same run finished
+before its limit. Every job also takes a start-up overhead (process start, imports); rules that
+write no record (simulations, tables, figures) count only that.
 """
 
 from __future__ import annotations
