@@ -191,9 +191,12 @@ def test_full_budget_counts_the_budget_even_when_a_record_finished():
     (["--only", "^nothing$"], "--only '^nothing$': no job matches"),
     (["--configfile", "{tmp}/bad.yaml"], "not valid YAML"),
     (["--configfile", "{tmp}/missing.yaml"], "No such file or directory"),
+    (["--configfile", "{tmp}/partial.yaml"], "the configuration has no setting 'datasets'"),
 ])
 def test_plan_errors_are_one_line_exit_2(tmp_path, capsys, tiny, args, message):
     (tmp_path / "bad.yaml").write_text("a: [1\n")
+    partial = {"profiles": {"quick": TINY["profiles"]["tiny"]}}      # no studies, no methods
+    (tmp_path / "partial.yaml").write_text(yaml.safe_dump(partial))
     (tmp_path / "empty").mkdir()
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if "--configfile" not in args:

@@ -400,23 +400,32 @@ def _plan_config(paths: list[str], profile: str) -> dict:
     return config
 
 
-def _cmd_plan(args: argparse.Namespace) -> int:
-    from mixopt import plan
-
-    config = _plan_config(args.configfile, args.profile)
+def _check_plan_numbers(args: argparse.Namespace) -> None:
+    """Refuse core counts below 1 and a negative or non-finite job overhead."""
     for name in ("cores", "nodes", "cores_per_node"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise CommandError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if not (np.isfinite(args.job_overhead) and args.job_overhead >= 0):
         raise CommandError(f"--job-overhead must be a number >= 0, got {args.job_overhead}")
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from mixopt import plan
+
+    config = _plan_config(args.configfile, args.profile)
+    _check_plan_numbers(args)
     if not Path(args.records).is_dir():
         raise CommandError(f"--records {args.records}: no such directory (build the quick "
                            "profile first: snakemake; or give a directory of run records)")
     index = plan.RecordIndex.from_dir(Path(args.records))
     if not index.count:
         raise CommandError(f"--records {args.records}: no run records in it")
-    jobs = plan.workflow_jobs(config, args.profile)
+    try:
+        jobs = plan.workflow_jobs(config, args.profile)
+    except KeyError as exc:
+        raise CommandError(f"the configuration has no setting {exc.args[0]!r} (config/README.md "
+                           "lists them)") from None
     if args.only is not None:
         jobs = plan.select_jobs(jobs, args.only)
         if not jobs:
