@@ -210,17 +210,22 @@ def test_plan_errors_are_one_line_exit_2(tmp_path, capsys, tiny, args, message):
 
 
 @pytest.mark.workflow
-def test_plan_counts_the_jobs_snakemake_plans(tmp_path, project_root):
-    """Jobs per rule of the quick profile in a fresh project, as `snakemake -n` counts them."""
+@pytest.mark.parametrize("profile", [
+    "quick",                                        # 515 jobs, about 20 s
+    pytest.param("paper", marks=pytest.mark.slow),  # 26,857 jobs, 1 to 13 min
+])
+def test_plan_counts_the_jobs_snakemake_plans(tmp_path, project_root, profile):
+    """Jobs per rule of a profile in a fresh project, as `snakemake -n` counts them."""
     workdir = make_workdir(project_root, tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--quiet", "rules"],
-                          cwd=workdir, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--quiet", "rules",
+                           "--config", f"profile={profile}"],
+                          cwd=workdir, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-2000:]
     stats = proc.stdout.split("Job stats:")[-1]
     counted = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.M))
     counted.pop("total")
     config = yaml.safe_load((project_root / "config" / "config.yaml").read_text())
     jobs: dict[str, int] = {}
-    for job in plan.workflow_jobs(config, "quick"):
+    for job in plan.workflow_jobs(config, profile):
         jobs[job.rule] = jobs.get(job.rule, 0) + 1
     assert jobs == {rule: int(n) for rule, n in counted.items()}
