@@ -379,6 +379,73 @@ def _cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_config(paths: list[str], profile: str) -> dict:
+    """The configuration files merged in order (as Snakemake does), checked to have ``profile``."""
+    import yaml
+
+    from mixopt.plan import merge_config
+
+    config: dict = {}
+    for path in paths:
+        try:
+            with open(path) as fh:
+                layer = yaml.safe_load(fh) or {}
+        except yaml.YAMLError as exc:
+            raise CommandError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(layer, dict):
+            raise CommandError(f"{path}: not a mapping of settings")
+        config = merge_config(config, layer)
+    profiles = sorted(config.get("profiles") or {})
+    if profile not in profiles:
+        raise CommandError(f"--profile {profile}: not a profile of the configuration; "
+                           f"known: {profiles}")
+    return config
+
+
+def _check_plan_numbers(args: argparse.Namespace) -> None:
+    """Refuse core counts below 1 and a negative or non-finite job overhead."""
+    for name in ("cores", "nodes", "cores_per_node"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CommandError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if not (np.isfinite(args.job_overhead) and args.job_overhead >= 0):
+        raise CommandError(f"--job-overhead must be a number >= 0, got {args.job_overhead}")
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from mixopt import plan
+
+    config = _plan_config(args.configfile, args.profile)
+    _check_plan_numbers(args)
+    if not Path(args.records).is_dir():
+        raise CommandError(f"--records {args.records}: no such directory (build the quick "
+                           "profile first: snakemake; or give a directory of run records)")
+    index = plan.RecordIndex.from_dir(Path(args.records))
+    if not index.count:
+        raise CommandError(f"--records {args.records}: no run records in it")
+    try:
+        jobs = plan.workflow_jobs(config, args.profile)
+    except KeyError as exc:
+        raise CommandError(f"the configuration has no setting {exc.args[0]!r} (config/README.md "
+                           "lists them)") from None
+    if args.only is not None:
+        jobs = plan.select_jobs(jobs, args.only)
+        if not jobs:
+            raise CommandError(f"--only {args.only!r}: no job matches (rule/dataset/method)")
+    rows = plan.plan(jobs, index, args.job_overhead)
+    if args.format != "csv":
+        print(f"mixopt plan: profile {args.profile} ({' + '.join(args.configfile)}); run "
+              f"times from {index.count} records in {args.records}\n")
+    print(plan.format_plan(rows, args.format,
+                           plan.machines(args.cores, args.nodes, args.cores_per_node),
+                           fold=not args.all_rules), end="")
+    widest = max(max(r.threads) for r in rows)
+    if args.format != "csv" and args.nodes is not None and widest > args.cores_per_node:
+        print(f"note: some jobs use {widest} threads, more than one node's "
+              f"{args.cores_per_node} cores")
+    return 0
+
+
 def _seed(text: str) -> int:
     """argparse type of --seed: an integer >= 0 (records and the RNGs need one)."""
     try:
@@ -529,6 +596,29 @@ def build_parser() -> argparse.ArgumentParser:
                                        "constraints they honour and what they certify")
     m.add_argument("names", nargs="*", help="methods to show (default: all)")
     m.set_defaults(func=_cmd_methods)
+
+    pn = sub.add_parser("plan", help="cost plan of the workflow: jobs, time budgets and "
+                                     "core-hours per rule of a study profile")
+    pn.add_argument("--profile", default="quick", help="study profile (quick, paper)")
+    pn.add_argument("--records", default="results/quick",
+                    help="run records to take run times from (a built profile)")
+    pn.add_argument("--configfile", nargs="+", default=["config/config.yaml"],
+                    help="configuration files, later ones merged over earlier ones (as "
+                         "snakemake --configfile)")
+    pn.add_argument("--cores", type=int, default=32, help="cores of one machine (wall time)")
+    pn.add_argument("--nodes", type=int, default=None, help="also the wall time on N nodes")
+    pn.add_argument("--cores-per-node", type=int, default=32)
+    pn.add_argument("--job-overhead", type=float, default=3.0, metavar="S",
+                    help="seconds each job takes beyond its record's wall time (process start, "
+                         "imports; default 3)")
+    pn.add_argument("--only", default=None, metavar="REGEX",
+                    help="plan only the jobs whose rule/dataset/method matches, e.g. "
+                         "'/k4_p\\d+_r2-10_omega0.01/' (thesis Table 1.1)")
+    pn.add_argument("--all-rules", action="store_true",
+                    help="one row per rule (default: the small rules without records, such as "
+                         "tables and figures, in one row)")
+    pn.add_argument("--format", choices=["text", "md", "csv"], default="text")
+    pn.set_defaults(func=_cmd_plan)
 
     v = sub.add_parser("validate", help="check run records against the schema")
     v.add_argument("records", nargs="+")
