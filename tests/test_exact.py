@@ -316,6 +316,16 @@ def test_reduced_cost_bounds_are_below_each_restricted_optimum(anchors, options)
     if not options:   # informative: tight for the optimum's assignments, high for others
         assert min(slack) <= 1e-3 * abs(res.safe)
         assert table[r:].max() > res.safe + 1.0
+    # with the pruning level given, entries shown below it by the cheap estimate are -inf
+    # (never fixed), every other entry is the exact bound
+    level = float(np.nanmedian(table[r:]))
+    fast = res.lagrangian.merged_bounds({(anchors[0], r)}, below=level)
+    table[r, 0] = np.nan
+    assert np.array_equal(np.isnan(fast), np.isnan(table))
+    skipped = fast == -np.inf
+    assert np.all(table[skipped] < level)
+    assert np.allclose(fast[~skipped & ~np.isnan(fast)], table[~skipped & ~np.isnan(table)])
+    assert np.all(fast[table >= level] == table[table >= level])
 
 
 @pytest.mark.parametrize(("n", "k", "d", "seed", "search"), [

@@ -654,7 +654,7 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
                     refine=refine, warm=warm, stop_at=level)
     merged = None
     if res.lagrangian is not None and res.safe < level:
-        merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)))
+        merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)), below=level)
     res.lagrangian = None   # (not needed by the search: not sent back)
     return res, merged, time.perf_counter() - t0
 

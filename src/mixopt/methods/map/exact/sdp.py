@@ -133,6 +133,7 @@ class Lagrangian:
     x_coef: NDArray[np.float64] | None = None    # assignment variables' coefficients, m x r
     anchors: list[int] = field(default_factory=list)
     x_rows: NDArray[np.float64] = field(init=False)   # each row's minimum (assignment_minimum)
+    vectors: NDArray[np.float64] | None = field(default=None, init=False)   # (merged_bounds)
 
     def __post_init__(self) -> None:
         self.x_rows = (np.zeros(self.weights.size) if self.x_coef is None else
@@ -148,8 +149,12 @@ class Lagrangian:
     def bound(self) -> float:
         return self.const + float(self.x_rows.sum()) + self._ky_fan(self.s, self.weights, self.k)
 
-    def merged_bound(self, b: int, a: int) -> float:
-        """Bound over the node's clusterings in which super-point ``b`` shares ``a``'s cluster."""
+    def merged_bound(self, b: int, a: int, below: float | None = None) -> float:
+        """Bound over the node's clusterings in which super-point ``b`` shares ``a``'s cluster.
+        With ``below`` (the pruning level) and ``below`` the node's K smallest eigenvectors
+        ``self.vectors``: when the trace over those vectors (row b dropped, orthonormalised; a
+        feasible Y, so at least the minimum) already stays under ``below``, -inf is returned
+        without the eigenvalue problem (the bound cannot reach the level)."""
         keep = np.flatnonzero(np.arange(self.weights.size) != b)
         s = self.s[np.ix_(keep, keep)].copy()
         col = self.s[keep, b]
@@ -162,17 +167,33 @@ class Lagrangian:
         x_part = float(self.x_rows.sum())
         if self.x_coef is not None and a in self.anchors:   # b's row becomes e_j
             x_part += float(self.x_coef[b, self.anchors.index(a)] - self.x_rows[b])
+        if below is not None and self.vectors is not None:
+            q, _ = np.linalg.qr(self.vectors[keep])
+            dm = 1.0 / np.sqrt(w)
+            m_q = (dm[:, None] * s * dm[None, :]) @ q
+            upper = self.const + x_part + float(np.einsum("ij,ij->", q, m_q))
+            if upper < below - 1e-9 * max(1.0, abs(below)):
+                return -np.inf
         return self.const + x_part + self._ky_fan(s, w, self.k)
 
-    def merged_bounds(self, cannot: set[tuple[int, int]]) -> NDArray[np.float64]:
+    def merged_bounds(self, cannot: set[tuple[int, int]],
+                      below: float | None = None) -> NDArray[np.float64]:
         """The table of :meth:`merged_bound` (b, anchors[j]) for every super-point b off the
         anchors (rows) and anchor j (columns); NaN on the anchors' rows and for cannot-linked
-        pairs (s < t), which no clustering of the node merges."""
+        pairs (s < t), which no clustering of the node merges. With ``below`` (the pruning
+        level), -inf where the bound is shown to stay under it by a cheap upper estimate (so
+        only the entries that can reach the level cost an eigenvalue problem; measured in
+        ``benchmarks/bench_sdp_node.py``)."""
+        self.vectors = None
+        if below is not None:
+            dm = 1.0 / np.sqrt(self.weights)
+            _, vec = np.linalg.eigh(dm[:, None] * self.s * dm[None, :])
+            self.vectors = vec[:, :self.k]
         table = np.full((self.weights.size, len(self.anchors)), np.nan)
         for b in np.setdiff1d(np.arange(self.weights.size), self.anchors):
             for j, a in enumerate(self.anchors):
                 if (min(a, b), max(a, b)) not in cannot:
-                    table[b, j] = self.merged_bound(int(b), a)
+                    table[b, j] = self.merged_bound(int(b), a, below)
         return table
 
 
