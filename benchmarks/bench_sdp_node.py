@@ -10,6 +10,8 @@ Two measurements in the same run, old (``cuts: triangles``) against new (``cuts:
 * the reduced-cost fixing table of each node (old solve) computed in full and with the
   pruning level (entries a cheap estimate shows below it skipped): CPU seconds and the number
   of fixing decisions that differ (must be 0).
+* ``--fixing-nodes N``: the first N nodes of a search (one core) with the full fixing table
+  and with the level's shortcut: the same nodes and bounds, and the CPU seconds of each.
 * ``--search T``: both whole searches side by side (two processes, one core each) for T
   seconds of wall time; printed: nodes, certified lower bound and gap of each.
 
@@ -35,7 +37,7 @@ from mixopt.constraints import Constraints
 from mixopt.data.dataset import read_dataset
 from mixopt.methods.map.exact import bnb
 from mixopt.methods.map.exact.exact import fit_exact
-from mixopt.methods.map.exact.sdp import cannot_pairs, sdp_bound
+from mixopt.methods.map.exact.sdp import Lagrangian, cannot_pairs, sdp_bound
 from mixopt.problem import MAPProblem, class_precision
 from mixopt.studies.flaherty_pam50 import with_known_labels
 
@@ -112,6 +114,27 @@ def per_node(problem: MAPProblem, cons: Constraints, count: int) -> None:
           f"level {totals[3]:.1f} (full/level {totals[2] / max(totals[3], 1e-9):.2f})")
 
 
+def fixing_search(problem: MAPProblem, cons: Constraints, count: int) -> None:
+    """The first ``count`` nodes of a search (one core) with the full fixing table (old) and with
+    the level's shortcut (new): the same nodes and bounds, process CPU seconds of each."""
+    original = Lagrangian.merged_bounds
+
+    def full(self: Lagrangian, cannot: set, below: float | None = None) -> np.ndarray:
+        return original(self, cannot)
+
+    print(f"{'fixing':8} {'nodes':>6} {'lower bound':>12} {'objective':>12} {'cpu s':>8}")
+    for name in ("full", "level"):
+        Lagrangian.merged_bounds = full if name == "full" else original
+        try:
+            t0 = time.process_time()
+            res = fit_exact(problem, constraints=cons, node_limit=count, log_progress=False)
+            seconds = time.process_time() - t0
+        finally:
+            Lagrangian.merged_bounds = original
+        print(f"{name:8} {res.iterations:6d} {res.lower_bound:12.4f} {res.objective:12.4f} "
+              f"{seconds:8.1f}", flush=True)
+
+
 def _search(data_dir: str, name: str, cuts: str, seconds: float) -> str:
     """One whole search (run in its own process)."""
     problem, cons = _problem(data_dir, name)
@@ -136,11 +159,13 @@ def main() -> None:
     ap.add_argument("--data-dir", default="data/processed")
     ap.add_argument("--dataset", default="pam50_4d", choices=list(CASES))
     ap.add_argument("--nodes", type=int, default=0, help="nodes solved both ways")
+    ap.add_argument("--fixing-nodes", type=int, default=0,
+                    help="nodes of a search run with the full fixing table and with the level")
     ap.add_argument("--search", type=float, default=0.0,
                     help="seconds of both whole searches side by side")
     args = ap.parse_args()
-    if not args.nodes and not args.search:
-        ap.error("give --nodes or --search")
+    if not args.nodes and not args.search and not args.fixing_nodes:
+        ap.error("give --nodes, --fixing-nodes or --search")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     print(f"{args.dataset}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
@@ -148,6 +173,8 @@ def main() -> None:
     problem, cons = _problem(args.data_dir, args.dataset)
     if args.nodes:
         per_node(problem, cons, args.nodes)
+    if args.fixing_nodes:
+        fixing_search(problem, cons, args.fixing_nodes)
     if args.search:
         side_by_side(args.data_dir, args.dataset, args.search)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
