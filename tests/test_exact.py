@@ -343,6 +343,19 @@ def test_certified_optimum_equals_brute_force(n, k, d, seed, search):
     assert not cons.violations(res.labels, k, pi=res.pi)   # pi ordered as asked
 
 
+@pytest.mark.parametrize(("n", "k", "d", "seed"), [(10, 3, 2, 1), (9, 3, 3, 2)])
+def test_separated_cuts_certify_the_brute_force_optimum(n, k, d, seed):
+    """cuts "separated" through a whole search: children inherit (and renumber, after merges
+    and reduced-cost fixing) their parent's triangles; the certified optimum is brute force's."""
+    problem = instance(n, k, d, seed)
+    cons = Constraints.paper_defaults()
+    res = fit_exact(problem, constraints=cons, time_limit_s=120, search="sdp", cuts="separated")
+    opt = brute_force(problem, cons)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(opt, rel=1e-9)
+    assert res.lower_bound <= opt + 1e-9 * abs(opt)
+
+
 def test_parallel_node_solves_certify_the_same_optimum():
     """threads = 2: node bounds solved in two worker processes; same certified optimum, and the
     bound trace never passes the optimum."""

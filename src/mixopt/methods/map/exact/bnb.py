@@ -356,6 +356,7 @@ class BranchAndBound:
         if reduced is None:
             return "empty"
         node.groups, node.anchors, node.cannot = reduced.groups, reduced.anchors, reduced.cannot
+        node.tri = reduced.tri   # (renumbered with the merges)
         return "reduced"
 
     # -- branching ----------------------------------------------------------------------------
@@ -568,6 +569,8 @@ class BranchAndBound:
             self.notes.append(f"node {self.nodes}: conic solve failed ({res.status}); "
                               "its parent's bound is kept")
         self.try_incumbent(node, res.z)
+        if res.tri is not None:   # cuts "separated": the node's triangles (renumbered by fixing)
+            node.tri = res.tri
         if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
         elif merged is not None and (fixed := self.fix(node, merged)) in (
