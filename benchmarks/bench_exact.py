@@ -41,7 +41,8 @@ def main() -> None:
     ap.add_argument("--backend", default="scs")
     ap.add_argument("--threads", type=int, default=1,
                     help="node bounds solved at once (worker processes)")
-    ap.add_argument("--cuts", default="triangles", choices=["triangles", "all", "none"])
+    ap.add_argument("--cuts", default="triangles",
+                    choices=["triangles", "separated", "all", "none"])
     ap.add_argument("--verbose", action="store_true", help="log the search's progress")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)

@@ -18,7 +18,13 @@ from mixopt.methods.map.exact.entropy import (
     size_vertices,
 )
 from mixopt.methods.map.exact.exact import fit_exact
-from mixopt.methods.map.exact.sdp import NodeModel, Refinement, WarmStart, sdp_bound
+from mixopt.methods.map.exact.sdp import (
+    TRI_ROUNDS,
+    NodeModel,
+    Refinement,
+    WarmStart,
+    sdp_bound,
+)
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
 
@@ -220,6 +226,41 @@ def test_a_size_bisection_child_starts_from_its_parents_solution_with_a_valid_bo
     assert not sdp_bound(other_node, k, n, sq, solver="SCS", warm=parent.warm).warm_started
 
 
+@pytest.mark.parametrize(("seed", "anchors", "options"), [
+    (4, [0, 1, 2], {}), (6, [0, 1, 2], {"eps_abs": 1e-2, "eps_rel": 1e-2, "max_iters": 30}),
+    (8, [0, 1], {})])
+def test_separated_triangles_give_a_valid_bound_close_to_all_triangles(seed, anchors, options):
+    """cuts "separated" (triangles added by separation rounds, children start from the node's
+    set): every round's bound is certified, so it stays below the brute-force node optimum even
+    from a sloppy solve, and when solved well it agrees with the bound of all triangles; a
+    node started from the returned set keeps a valid bound in fewer rounds."""
+    problem = instance(8, 3, 2, seed=seed)
+    n, k = problem.n, problem.k
+    r = len(anchors)
+    lo, hi = [2] * r, [3] + [4] * (r - 1)
+    node, sq = _node(problem, anchors, lo, hi)
+    node.free_lo, node.free_hi = 1, 4
+    best = np.inf
+    for rest in itertools.product(range(k), repeat=n - r):
+        lab = np.array([*range(r), *rest])
+        sizes = np.bincount(lab, minlength=k)
+        if np.all(sizes[:r] >= lo) and np.all(sizes[:r] <= hi) and (
+                r == k or sizes[r:].min() >= 1 and sizes[r:].max() <= 4):
+            best = min(best, profiled_objective(problem.y, lab, k, problem.precision))
+    sep = sdp_bound(node, k, n, sq, solver="SCS", solver_options=options, cuts="separated")
+    assert np.isfinite(sep.safe) and sep.safe <= best + 1e-7 * abs(best)
+    assert sep.tri is not None and len(sep.tri) == r and 1 <= sep.rounds <= TRI_ROUNDS
+    if not options:
+        full = sdp_bound(node, k, n, sq, solver="SCS", cuts="triangles")
+        assert sep.safe == pytest.approx(full.safe, rel=1e-3)
+        node.tri = sep.tri
+        again = sdp_bound(node, k, n, sq, solver="SCS", cuts="separated", warm=sep.warm)
+        assert again.rounds <= TRI_ROUNDS - 1 and again.safe <= best + 1e-7 * abs(best)
+    stopped = sdp_bound(node, k, n, sq, solver="SCS", solver_options=options,
+                        cuts="separated", stop_at=-np.inf)
+    assert stopped.rounds == 1   # a bound at the pruning level ends the rounds
+
+
 def test_safe_bound_with_a_free_cluster_is_below_the_node_optimum():
     """Two anchors of three clusters: the third cluster's entropy enters through free_point_hull."""
     problem = instance(9, 3, 2, seed=8)
@@ -275,6 +316,16 @@ def test_reduced_cost_bounds_are_below_each_restricted_optimum(anchors, options)
     if not options:   # informative: tight for the optimum's assignments, high for others
         assert min(slack) <= 1e-3 * abs(res.safe)
         assert table[r:].max() > res.safe + 1.0
+    # with the pruning level given, entries shown below it by the cheap estimate are -inf
+    # (never fixed), every other entry is the exact bound
+    level = float(np.nanmedian(table[r:]))
+    fast = res.lagrangian.merged_bounds({(anchors[0], r)}, below=level)
+    table[r, 0] = np.nan
+    assert np.array_equal(np.isnan(fast), np.isnan(table))
+    skipped = fast == -np.inf
+    assert np.all(table[skipped] < level)
+    assert np.allclose(fast[~skipped & ~np.isnan(fast)], table[~skipped & ~np.isnan(table)])
+    assert np.all(fast[table >= level] == table[table >= level])
 
 
 @pytest.mark.parametrize(("n", "k", "d", "seed", "search"), [
@@ -290,6 +341,19 @@ def test_certified_optimum_equals_brute_force(n, k, d, seed, search):
     assert res.lower_bound <= opt + 1e-9 * abs(opt)
     assert res.gap <= 1e-4
     assert not cons.violations(res.labels, k, pi=res.pi)   # pi ordered as asked
+
+
+@pytest.mark.parametrize(("n", "k", "d", "seed"), [(10, 3, 2, 1), (9, 3, 3, 2)])
+def test_separated_cuts_certify_the_brute_force_optimum(n, k, d, seed):
+    """cuts "separated" through a whole search: children inherit (and renumber, after merges
+    and reduced-cost fixing) their parent's triangles; the certified optimum is brute force's."""
+    problem = instance(n, k, d, seed)
+    cons = Constraints.paper_defaults()
+    res = fit_exact(problem, constraints=cons, time_limit_s=120, search="sdp", cuts="separated")
+    opt = brute_force(problem, cons)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(opt, rel=1e-9)
+    assert res.lower_bound <= opt + 1e-9 * abs(opt)
 
 
 def test_parallel_node_solves_certify_the_same_optimum():

@@ -75,6 +75,7 @@ class Node:
     depth: int = 0
     branch: str = "root"
     warm: WarmStart | None = field(default=None, repr=False)   # the parent's conic solution
+    tri: list[NDArray[np.int64]] | None = field(default=None, repr=False)   # parent's triangles
 
     @property
     def m(self) -> int:
@@ -127,7 +128,21 @@ def merge_into_anchors(node: Node, pairs: list[tuple[int, int]], branch: str,
     if any(s == t for s, t in cannot):
         return None
     anchors = [int(remap[s]) for s in node.anchors]
-    return Node(groups, anchors, cannot, list(node.size_lo), list(node.size_hi), depth, branch)
+    return Node(groups, anchors, cannot, list(node.size_lo), list(node.size_hi), depth, branch,
+                tri=_remapped(node.tri, remap))
+
+
+def _remapped(tri: list[NDArray[np.int64]] | None, remap: NDArray[np.int64]
+              ) -> list[NDArray[np.int64]] | None:
+    """Triangle pairs (per anchor) in the super-points of a merge (``remap``: old -> new);
+    pairs merged into one super-point are dropped (any set of triangles is valid)."""
+    if tri is None:
+        return None
+    out = []
+    for pairs in tri:
+        new = remap[pairs] if len(pairs) else pairs
+        out.append(new[new[:, 0] != new[:, 1]] if len(pairs) else pairs)
+    return out
 
 
 def tighten_sizes(lo: list[int], hi: list[int], n: int, free: int = 0,
@@ -242,7 +257,8 @@ class BranchAndBound:
         return NodeModel(weights=w, sums=sums, anchors=list(node.anchors),
                          cannot=sorted(node.cannot), anchor_lo=list(node.size_lo),
                          anchor_hi=list(node.size_hi), lo=lo, hi=np.maximum(hi, lo),
-                         free_lo=flo, free_hi=max(fhi, flo), entropy=self.p.entropy)
+                         free_lo=flo, free_hi=max(fhi, flo), entropy=self.p.entropy,
+                         tri=node.tri)
 
     # -- upper bounds -------------------------------------------------------------------------
 
@@ -354,6 +370,7 @@ class BranchAndBound:
         if reduced is None:
             return "empty"
         node.groups, node.anchors, node.cannot = reduced.groups, reduced.anchors, reduced.cannot
+        node.tri = reduced.tri   # (renumbered with the merges)
         return "reduced"
 
     # -- branching ----------------------------------------------------------------------------
@@ -567,6 +584,8 @@ class BranchAndBound:
             self.notes.append(f"node {self.nodes}: conic solve failed ({res.status}); "
                               "its parent's bound is kept")
         self.try_incumbent(node, res.z)
+        if res.tri is not None:   # cuts "separated": the node's triangles (renumbered by fixing)
+            node.tri = res.tri
         if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
         elif merged is not None and (fixed := self.fix(node, merged)) in (
@@ -581,6 +600,9 @@ class BranchAndBound:
             for child in self.children(node, z):
                 if child.m == m and len(child.anchors) == len(node.anchors):
                     child.warm = res.warm   # same layout unless fixing added cannot-links
+                if res.tri is not None:   # cuts "separated": start from this node's triangles
+                    child.tri = res.tri if child.m == m else _remapped(
+                        res.tri, _merge_map(node.groups, child.groups))
                 self.push(child, bound)
 
     def run(self, threads: int = 1) -> str:
@@ -631,6 +653,13 @@ class BranchAndBound:
                 stop_pool(pool)
 
 
+def _merge_map(parent: NDArray[np.int64], child: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each parent super-point's super-point in a child that merged some of them."""
+    out = np.zeros(int(parent.max()) + 1, dtype=np.int64)
+    out[parent] = child
+    return out
+
+
 def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, options: dict,
                 cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float
                 ) -> tuple[BoundResult, NDArray[np.float64] | None, float]:
@@ -640,10 +669,10 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
     in a worker with threads > 1, so the eigenvalue problems of fixing run in parallel too."""
     t0 = time.perf_counter()
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
-                    refine=refine, warm=warm)
+                    refine=refine, warm=warm, stop_at=level)
     merged = None
     if res.lagrangian is not None and res.safe < level:
-        merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)))
+        merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)), below=level)
     res.lagrangian = None   # (not needed by the search: not sent back)
     return res, merged, time.perf_counter() - t0
 

@@ -179,8 +179,10 @@ def fit_exact(
     in worker processes (1: in this process). ``log_progress`` is accepted for the workflow's
     uniform options: the search always logs its progress (logger ``mixopt.methods.exact``).
 
-    ``cuts``: valid inequalities of the node SDPs, ``triangles`` (default), ``all`` (adds
-    ``Z_st <= Z_ss``) or ``none`` (see :func:`mixopt.methods.map.exact.sdp._add_cuts`).
+    ``cuts``: valid inequalities of the node SDPs, ``triangles`` (default), ``separated`` (the
+    triangles found by separation rounds and inherited by the children; see
+    :func:`mixopt.methods.map.exact.sdp.sdp_bound`), ``all`` (adds ``Z_st <= Z_ss``) or ``none``
+    (see :func:`mixopt.methods.map.exact.sdp._add_cuts`).
 
     ``search``: ``sdp`` (the SDP branch-and-bound, any K and d), ``directions`` (K = 2 only:
     branch-and-bound over the direction between the two cluster means,

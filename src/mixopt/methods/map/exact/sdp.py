@@ -47,7 +47,7 @@ bisection; a start changes only the solver's path, never the certified bound.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cvxpy as cp
 import numpy as np
@@ -90,6 +90,7 @@ class NodeModel:
     free_lo: int = 1
     free_hi: int = 1
     entropy: bool = True
+    tri: list[NDArray[np.int64]] | None = None   # cuts "separated": triangles to start with
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,10 @@ class BoundResult:
     lagrangian: Lagrangian | None = None
     warm: WarmStart | None = None
     warm_started: bool = False
+    tri: list[NDArray[np.int64]] | None = None   # cuts "separated": triangles for children
+    rounds: int = 1
+    active: list[NDArray[np.int64]] = field(default_factory=list)       # (see _bound_once)
+    active_all: list[NDArray[np.int64]] = field(default_factory=list)
 
 
 @dataclass
@@ -135,6 +140,7 @@ class Lagrangian:
     x_coef: NDArray[np.float64] | None = None    # assignment variables' coefficients, m x r
     anchors: list[int] = field(default_factory=list)
     x_rows: NDArray[np.float64] = field(init=False)   # each row's minimum (assignment_minimum)
+    vectors: NDArray[np.float64] | None = field(default=None, init=False)   # (merged_bounds)
 
     def __post_init__(self) -> None:
         self.x_rows = (np.zeros(self.weights.size) if self.x_coef is None else
@@ -150,8 +156,12 @@ class Lagrangian:
     def bound(self) -> float:
         return self.const + float(self.x_rows.sum()) + self._ky_fan(self.s, self.weights, self.k)
 
-    def merged_bound(self, b: int, a: int) -> float:
-        """Bound over the node's clusterings in which super-point ``b`` shares ``a``'s cluster."""
+    def merged_bound(self, b: int, a: int, below: float | None = None) -> float:
+        """Bound over the node's clusterings in which super-point ``b`` shares ``a``'s cluster.
+        With ``below`` (the pruning level) and ``below`` the node's K smallest eigenvectors
+        ``self.vectors``: when the trace over those vectors (row b dropped, orthonormalised; a
+        feasible Y, so at least the minimum) already stays under ``below``, -inf is returned
+        without the eigenvalue problem (the bound cannot reach the level)."""
         keep = np.flatnonzero(np.arange(self.weights.size) != b)
         s = self.s[np.ix_(keep, keep)].copy()
         col = self.s[keep, b]
@@ -164,17 +174,33 @@ class Lagrangian:
         x_part = float(self.x_rows.sum())
         if self.x_coef is not None and a in self.anchors:   # b's row becomes e_j
             x_part += float(self.x_coef[b, self.anchors.index(a)] - self.x_rows[b])
+        if below is not None and self.vectors is not None:
+            q, _ = np.linalg.qr(self.vectors[keep])
+            dm = 1.0 / np.sqrt(w)
+            m_q = (dm[:, None] * s * dm[None, :]) @ q
+            upper = self.const + x_part + float(np.einsum("ij,ij->", q, m_q))
+            if upper < below - 1e-9 * max(1.0, abs(below)):
+                return -np.inf
         return self.const + x_part + self._ky_fan(s, w, self.k)
 
-    def merged_bounds(self, cannot: set[tuple[int, int]]) -> NDArray[np.float64]:
+    def merged_bounds(self, cannot: set[tuple[int, int]],
+                      below: float | None = None) -> NDArray[np.float64]:
         """The table of :meth:`merged_bound` (b, anchors[j]) for every super-point b off the
         anchors (rows) and anchor j (columns); NaN on the anchors' rows and for cannot-linked
-        pairs (s < t), which no clustering of the node merges."""
+        pairs (s < t), which no clustering of the node merges. With ``below`` (the pruning
+        level), -inf where the bound is shown to stay under it by a cheap upper estimate (so
+        only the entries that can reach the level cost an eigenvalue problem; measured in
+        ``benchmarks/bench_sdp_node.py``)."""
+        self.vectors = None
+        if below is not None:
+            dm = 1.0 / np.sqrt(self.weights)
+            _, vec = np.linalg.eigh(dm[:, None] * self.s * dm[None, :])
+            self.vectors = vec[:, :self.k]
         table = np.full((self.weights.size, len(self.anchors)), np.nan)
         for b in np.setdiff1d(np.arange(self.weights.size), self.anchors):
             for j, a in enumerate(self.anchors):
                 if (min(a, b), max(a, b)) not in cannot:
-                    table[b, j] = self.merged_bound(int(b), a)
+                    table[b, j] = self.merged_bound(int(b), a, below)
         return table
 
 
@@ -198,9 +224,14 @@ class _Entropy:
     others: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     vertices: NDArray[np.float64] | None = None       # all K clusters identified: size vertices
     vertex_h: NDArray[np.float64] | None = None       # the entropy at each vertex
+    tri: list[NDArray[np.int64]] | None = None        # triangles per anchor (None: all)
 
 
-CUTS = ("none", "triangles", "all")
+CUTS = ("none", "triangles", "separated", "all")
+TRI_ROUNDS = 3        # cuts "separated": at most this many solves per node (one less when
+                      # the node starts from its parent's triangles)
+TRI_PER_ROUND = 1500  # cuts "separated": the most violated triangles added per round
+TRI_TOL = 1e-4        # cuts "separated": violation (relative to Z_aa) that counts
 HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
 
 
@@ -213,21 +244,62 @@ def _padded(rows: NDArray[np.float64], count: int) -> NDArray[np.float64]:
 
 
 def _add_cuts(cons: dict[str, cp.Constraint], z: cp.Expression, a: NDArray[np.int64],
-              o: NDArray[np.int64], cuts: str) -> None:
+              o: NDArray[np.int64], cuts: str,
+              tri: list[NDArray[np.int64]] | None = None) -> None:
     """Valid inequalities of the Peng-Wei matrix (as in SOS-SDP), both true since ``Z_st`` is
     ``1/n_k`` or 0 and ``Z_ss = 1/n_k(s)``: the triangles ``Z_as + Z_at <= Z_aa + Z_st`` through
-    every anchor a (``cuts`` "triangles" or "all") and ``Z_st <= Z_ss`` for the super-points s, t
-    off the anchors ("all"). Measured on wine (3 anchors, sizes in [151, 176] x [1, 26] x
-    [1, 26]): no cuts 1279.9, pairs alone 1299.8 (194 s), triangles alone 1962.6 (39 s); the
-    pairs only slow SCS down there."""
+    every anchor a (``cuts`` "triangles", "separated" or "all"; ``tri[j]``, when given, the
+    positions in ``triu_indices(o.size)`` of anchor j's triangles, else all) and ``Z_st <= Z_ss``
+    for the super-points s, t off the anchors ("all"). Measured on wine (3 anchors, sizes in
+    [151, 176] x [1, 26] x [1, 26]): no cuts 1279.9, pairs alone 1299.8 (194 s), triangles alone
+    1962.6 (39 s); the pairs only slow SCS down there."""
     if cuts == "all":
         zo = z[o][:, o]
         ones = np.ones((1, o.size))
         cons["pairs"] = zo <= cp.reshape(cp.diag(z)[o], (o.size, 1), order="F") @ ones
     iu, iv = np.triu_indices(o.size)
     for j, aj in enumerate(a):
+        pos = np.arange(iu.size) if tri is None else tri[j]
+        if not pos.size:
+            continue
         za = z[int(aj), o]
-        cons[f"tri{j}"] = za[iu] + za[iv] - z[o[iu], o[iv]] <= z[int(aj), int(aj)]
+        cons[f"tri{j}"] = za[iu[pos]] + za[iv[pos]] - z[o[iu[pos]], o[iv[pos]]] <= \
+            z[int(aj), int(aj)]
+
+
+def triangle_positions(node: NodeModel, o: NDArray[np.int64]) -> list[NDArray[np.int64]]:
+    """``node.tri`` (per anchor, super-point pairs s <= t) as positions in
+    ``triu_indices(o.size)``; pairs that are no longer both off the anchors are dropped."""
+    m, p = node.weights.size, o.size
+    inv = np.full(m, -1)
+    inv[o] = np.arange(p)
+    table = np.full((p, p), -1)
+    iu, iv = np.triu_indices(p)
+    table[iu, iv] = np.arange(iu.size)
+    out = []
+    for j in range(len(node.anchors)):
+        pairs = node.tri[j] if node.tri is not None and j < len(node.tri) else None
+        if pairs is None or not len(pairs):
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        s, t = inv[pairs[:, 0]], inv[pairs[:, 1]]
+        ok = (s >= 0) & (t >= 0)
+        lo, hi = np.minimum(s[ok], t[ok]), np.maximum(s[ok], t[ok])
+        out.append(np.unique(table[lo, hi]))
+    return out
+
+
+def triangle_violations(z: NDArray[np.float64], a: NDArray[np.int64],
+                        o: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``Z_as + Z_at - Z_st - Z_aa`` over ``triu_indices(o.size)`` for each anchor (rows),
+    divided by ``Z_aa``."""
+    iu, iv = np.triu_indices(o.size)
+    zoo = z[o[iu], o[iv]]
+    out = np.empty((a.size, iu.size))
+    for j, aj in enumerate(a):
+        za = z[aj, o]
+        out[j] = (za[iu] + za[iv] - zoo - z[aj, aj]) / max(z[aj, aj], 1e-12)
+    return out
 
 
 def _add_envelope(cons: dict[str, cp.Constraint], key: str, prod: cp.Expression,
@@ -413,11 +485,62 @@ class Refinement:
 def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
               cuts: str = "triangles", refine: Refinement | None = None,
-              warm: WarmStart | None = None) -> BoundResult:
+              warm: WarmStart | None = None, stop_at: float = np.inf) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
     ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
-    ``warm`` starts SCS from a solution of a problem with the same layout (ignored otherwise)."""
+    ``warm`` starts SCS from a solution of a problem with the same layout (ignored otherwise).
+
+    With ``cuts`` "separated" the triangles are found by separation (as in SOS-SDP): the node
+    starts from ``node.tri`` (its parent's triangles; none at first), and after each solve the
+    multiplier-carrying triangles are kept and the :data:`TRI_PER_ROUND` most violated ones are
+    added, for at most :data:`TRI_ROUNDS` solves or until the bound reaches ``stop_at`` (the
+    pruning level). Every round's bound is certified; the best round is returned, its
+    triangles in ``tri`` for the children (same set: the same layout, so a warm start)."""
+    if cuts != "separated" or not node.anchors:
+        return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm)
+    options = dict(solver_options or {})
+    a = np.asarray(node.anchors)
+    o = np.setdiff1d(np.arange(node.weights.size), a)
+    iu, iv = np.triu_indices(o.size)
+    started = time.perf_counter()
+    best: BoundResult | None = None
+    rounds = 0
+    limit = TRI_ROUNDS - 1 if node.tri is not None else TRI_ROUNDS   # (inherited: one less)
+    while True:
+        rounds += 1
+        res = _bound_once(node, k, n, sq_norm_total, solver, options, cuts, refine,
+                          warm if rounds == 1 else None)
+        if best is None or res.safe >= best.safe:
+            best = res
+            best.tri = [np.column_stack([o[iu[p]], o[iv[p]]]) for p in res.active_all]
+        if res.z is None or res.safe >= stop_at or rounds >= limit or not o.size:
+            break
+        viol = triangle_violations(res.z, a, o)
+        for j, p in enumerate(res.active_all):
+            viol[j, p] = -np.inf                           # already in the problem
+        flat = np.flatnonzero(viol.ravel() > TRI_TOL)
+        if not flat.size:
+            break
+        flat = flat[np.argsort(-viol.ravel()[flat])[:TRI_PER_ROUND]]
+        rows, cols = np.divmod(flat, iu.size)
+        keep = [np.union1d(res.active[j], cols[rows == j]) for j in range(a.size)]
+        node = replace(node, tri=[np.column_stack([o[iu[p]], o[iv[p]]]) for p in keep])
+        if "time_limit_secs" in options:   # the rounds share the node's time limit
+            left = solver_options["time_limit_secs"] - (time.perf_counter() - started)
+            if left <= 0.1:   # (SCS reads 0 as no limit)
+                break
+            options["time_limit_secs"] = left
+    best.rounds = rounds
+    return best
+
+
+def _bound_once(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
+                solver_options: dict | None, cuts: str, refine: Refinement | None,
+                warm: WarmStart | None) -> BoundResult:
+    """One conic solve's certified bound (see :func:`sdp_bound`), refined near the pruning
+    level; with cuts "separated", ``active``/``active_all`` hold the triangles (positions, per
+    anchor) that carry a multiplier / that are in the problem."""
     g = node.sums @ node.sums.T
     prob, cons, ent, dm, y = _node_problem(node, k, n, sq_norm_total, g, cuts)
     if prob is None:   # no size vector fits the ranges: no clustering here
@@ -438,9 +561,14 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
                 cons["rows"].dual_value is None:
             return BoundResult(-np.inf, np.nan, str(prob.status))
         lag = _lagrangian(cons, node, k, n, sq_norm_total, g, ent)
-        return BoundResult(lag.bound(), float(prob.value), str(prob.status),
-                           z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag,
-                           warm=raw, warm_started=started)
+        res = BoundResult(lag.bound(), float(prob.value), str(prob.status),
+                          z=dm[:, None] * np.asarray(y.value) * dm[None, :], lagrangian=lag,
+                          warm=raw, warm_started=started)
+        if ent.tri is not None:
+            res.active_all = ent.tri
+            res.active = [p[_dual(cons, f"tri{j}") > 0] if f"tri{j}" in cons else p
+                          for j, p in enumerate(ent.tri)]
+        return res
 
     started = time.perf_counter()
     first = solve(dict(solver_options or {}), warm)
@@ -529,7 +657,9 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
             np.ones((1, m))
         o = ent.others
         if cuts != "none" and o.size:
-            _add_cuts(cons, z, a, o, cuts)
+            if cuts == "separated":
+                ent.tri = triangle_positions(node, o)
+            _add_cuts(cons, z, a, o, cuts, ent.tri)
         e = cp.Variable(r)
         for j in range(r):
             lines = _padded(cluster_hull(node.anchor_lo[j], node.anchor_hi[j], n, HULL_LINES),
@@ -638,6 +768,9 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
         for j, aj in enumerate(a):   # Z_as + Z_at - Z_st - Z_aa <= 0
             if f"tri{j}" in cons:
                 mu_t = _dual(cons, f"tri{j}")
+                if ent.tri is not None:
+                    mu_t = np.zeros(iu.size)
+                    mu_t[ent.tri[j]] = _dual(cons, f"tri{j}")
                 np.add.at(s, (np.full(iu.size, aj), o[iu]), mu_t)
                 np.add.at(s, (np.full(iv.size, aj), o[iv]), mu_t)
                 np.add.at(s, (o[iu], o[iv]), -mu_t)
