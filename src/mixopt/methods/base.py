@@ -17,25 +17,26 @@ from mixopt.problem import MAPProblem
 Status = Literal["optimal", "approximate", "time_limit", "local", "infeasible", "error"]
 
 
-@dataclass
-class MethodResult:
-    """What one method run returns.
+@dataclass(kw_only=True)
+class Result:
+    """What every method returns, whatever its family (MAP, robust clustering, regression).
 
-    ``objective`` is Problem (4) at the returned (labels, mu, pi). ``lower_bound``/``upper_bound``
-    are certified bounds on the global optimum when the method provides them (``None`` for local
-    methods). ``trace`` holds (time_s, incumbent, bound) rows for convergence plots.
+    ``labels`` is the assignment (0-based); ``objective`` the method's objective value at it (the
+    family's own sense: Problem (4) is minimised, the regression log-likelihood maximised);
+    ``lower_bound``/``upper_bound`` bound the optimal objective when the method provides them
+    (``None`` otherwise); ``status`` says how the run ended; ``solver`` names what solved it;
+    ``trace`` holds (time_s, incumbent, bound) rows; ``time_s`` is the method's own wall time when
+    it measures one; ``extra`` holds method-specific details, its ``notes`` list included.
     """
 
     labels: NDArray[np.int64]
-    mu: NDArray[np.float64]
-    pi: NDArray[np.float64]
     objective: float
-    status: Status
+    status: str
     lower_bound: float | None = None
     upper_bound: float | None = None
-    iterations: int | None = None
     solver: dict[str, Any] = field(default_factory=dict)
     trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
+    time_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,6 +45,36 @@ class MethodResult:
         if self.lower_bound is None or self.upper_bound is None:
             return None
         return (self.upper_bound - self.lower_bound) / max(abs(self.upper_bound), 1e-12)
+
+    @property
+    def notes(self) -> list[str]:
+        """Remarks the method or the common checks attached to the run."""
+        return list(self.extra.get("notes", []))
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The fitted model parameters by name (family-specific)."""
+        return {}
+
+
+@dataclass(kw_only=True)
+class MethodResult(Result):
+    """What one MAP method run returns.
+
+    ``objective`` is Problem (4) at the returned (labels, mu, pi). ``lower_bound``/``upper_bound``
+    are certified bounds on the global optimum when the method provides them (``None`` for local
+    methods). ``trace`` holds (time_s, incumbent, bound) rows for convergence plots.
+    """
+
+    mu: NDArray[np.float64]
+    pi: NDArray[np.float64]
+    status: Status
+    iterations: int | None = None
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Means ``mu`` (K x d) and proportions ``pi``."""
+        return {"mu": self.mu, "pi": self.pi}
 
 
 MethodFn = Callable[..., MethodResult]
@@ -62,13 +93,16 @@ class ModelNotSupportedError(ValueError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a MAP method can honour: side-constraint keys, proportions models, empty clusters
-    (``min_size: 0``), and whether it certifies optimality with a lower bound."""
+    """What a method can honour: side-constraint keys, proportions models, empty clusters
+    (``min_size: 0``), whether it certifies optimality with a bound, and the family and problem
+    type it solves (MAP methods: ``MAPProblem``)."""
 
     constraints: tuple[str, ...]
     proportions: tuple[str, ...] = ("free",)
     empty_clusters: bool = True
     certifies: bool = False
+    family: str = "map"
+    problem: str = "MAPProblem"
 
 
 CAPABILITIES: dict[str, Capabilities] = {}
@@ -213,3 +247,25 @@ def capabilities(name: str) -> Capabilities:
 def run_method(name: str, problem: MAPProblem, seed: int, **options: Any) -> MethodResult:
     """Run method ``name`` on ``problem`` with ``seed`` and method-specific ``options``."""
     return get_method(name)(problem, seed=seed, **options)
+
+
+def family_method(name: str, family: str, problem_type: type,
+                  certifies: bool = False) -> Callable[[Callable[..., Result]],
+                                                       Callable[..., Result]]:
+    """Register a robust-clustering or regression method's capabilities: ``fit(problem,
+    **options)`` takes a ``problem_type`` instance (TypeError otherwise)."""
+    caps = Capabilities((), (), False, certifies, family, problem_type.__name__)
+    CAPABILITIES[name] = caps
+
+    def wrap(fit: Callable[..., Result]) -> Callable[..., Result]:
+        @functools.wraps(fit)
+        def wrapper(problem: Any, **options: Any) -> Result:
+            if not isinstance(problem, problem_type):
+                raise TypeError(f"{name} takes a {problem_type.__name__}, got "
+                                f"{type(problem).__name__}")
+            return fit(problem, **options)
+
+        wrapper.capabilities = caps  # type: ignore[attr-defined]
+        return wrapper
+
+    return wrap
