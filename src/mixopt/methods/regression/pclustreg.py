@@ -40,7 +40,7 @@ Choices where the thesis is silent (documented here and in :func:`fit_pclustreg`
   ``cem_max_iter`` passes; the best assignment seen is kept.
 * The incumbent is the best log L^ over all CEM runs and leaves, recomputed by least squares
   (:func:`loglik_hat`). Leaves get no CEM run.
-* ``best_ub_at_stop`` is the largest bound among the open nodes (the popped, unexpanded node
+* ``upper_bound`` is the largest bound among the open nodes (the popped, unexpanded node
   included), or the incumbent if the queue is empty.
 """
 
