@@ -6,17 +6,21 @@ Run records are matched by path under ``results/<profile>/`` and compared field 
 what is expected to differ between two runs of the same code: ``provenance`` (code identity,
 hosts, dates), the measured times (``wall_time_s``, ``cpu_time_s``, any other key ending in
 ``time_s`` that is not a limit or a budget, ``seconds``) and the time column of ``trace``. A
-differing record is **clock-dependent** when either build's run stopped at a wall-clock limit
-(status ``time_limit``): where a solver stops then depends on the machine's load, not on the code.
+record that differs only by fields B has and A has not is **fields added in B** (new metrics or
+details: what A computed is unchanged). A differing record is **clock-dependent** when either
+build's run stopped at a wall-clock limit (status ``time_limit``): where a solver stops then
+depends on the machine's load, not on the code.
 
 Every other file under ``tables/``, ``figures/`` and ``reports/`` is compared with its
 counterpart: byte-identical; else CSVs cell by cell, time columns skipped (**time columns
-only** when nothing else differs); a file rendered from a CSV (``.md``, ``.tex``, ``.html``,
-``.png``, the ``.sources.json`` sidecar) inherits that CSV's class. A differing artifact is
-clock-dependent when the records its sidecar lists differ only clock-dependently.
+only** when nothing else differs; **fields added in B** when B only adds columns); a file
+rendered from a CSV (``.md``, ``.tex``, ``.html``, ``.png``, the ``.sources.json`` sidecar)
+inherits that CSV's class. A differing artifact is clock-dependent when the records its sidecar
+lists differ only clock-dependently.
 
-Exit status 1 when anything differs that is not explained by time columns or clock-dependent
-records.
+Exit status 1 when anything differs that is not explained by time columns, added fields or
+clock-dependent records. ``--common``: compare only the files both builds hold (a partial
+build); the others are counted, not failed.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ IGNORED_FIELDS = ("provenance",)
 TIME_COLUMN_WORDS = ("time", "t(s)", "seconds", "wall", "cpu")
 ARTIFACT_DIRS = ("tables", "figures", "reports")
 #: Classes of a compared file, in order of gravity.
-IDENTICAL, TIME_ONLY, CLOCK, DIFFERENT = ("identical", "time columns only", "clock-dependent",
-                                          "DIFFERENT")
+IDENTICAL, TIME_ONLY, ADDED, CLOCK, DIFFERENT = ("identical", "time columns only",
+                                                 "fields added in B", "clock-dependent",
+                                                 "DIFFERENT")
+NESTED = ("extra", "params", "solver", "metrics")
 
 
 def _is_time_key(key: str) -> bool:
@@ -74,18 +80,22 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """Top-level fields (``extra``/``params``/``solver``: second level) that differ."""
+    """Top-level fields (:data:`NESTED` ones: second level) that differ; a key only B has is
+    marked ``(added)``, one only A has ``(removed)``."""
     ca, cb = comparable(a), comparable(b)
     fields = []
     for key in sorted(ca.keys() | cb.keys()):
         va, vb = ca.get(key), cb.get(key)
         if _same(va, vb):
             continue
-        if isinstance(va, dict) and isinstance(vb, dict) and key in ("extra", "params", "solver"):
-            fields += [f"{key}.{k}" for k in sorted(va.keys() | vb.keys())
-                       if not _same(va.get(k), vb.get(k))]
+        if isinstance(va, dict) and isinstance(vb, dict) and key in NESTED:
+            fields += [f"{key}.{k}" + (" (added)" if k not in va else " (removed)"
+                                       if k not in vb else "")
+                       for k in sorted(va.keys() | vb.keys())
+                       if k not in va or k not in vb or not _same(va[k], vb[k])]
         else:
-            fields.append(key)
+            fields.append(key + (" (added)" if key not in ca else " (removed)"
+                                 if key not in cb else ""))
     return fields
 
 
@@ -102,6 +112,8 @@ def compare_records(a_dir: Path, b_dir: Path) -> dict[str, tuple[str, list[str]]
         fields = differing_fields(ra, rb)
         if not fields:
             cls = IDENTICAL
+        elif all(f.endswith(" (added)") for f in fields):
+            cls = ADDED
         elif "time_limit" in (ra.get("status"), rb.get("status")):
             cls = CLOCK
         else:
@@ -110,11 +122,14 @@ def compare_records(a_dir: Path, b_dir: Path) -> dict[str, tuple[str, list[str]]
     return out
 
 
-def _differing_cells(pa: Path, pb: Path) -> tuple[list[str], bool]:
-    """(differing non-time cells, whether only time columns differ) of two CSVs."""
+def _differing_cells(pa: Path, pb: Path) -> tuple[list[str], bool, list[str]]:
+    """(differing non-time cells, whether only time columns differ, columns only B has) of two
+    CSVs; A's columns are compared when B has them all (in A's order)."""
     ta, tb = pd.read_csv(pa, dtype=str), pd.read_csv(pb, dtype=str)
-    if list(ta.columns) != list(tb.columns) or ta.shape != tb.shape:
-        return ["shape or columns differ"], False
+    added = [c for c in tb.columns if c not in ta.columns]
+    if [c for c in tb.columns if c in ta.columns] != list(ta.columns) or len(ta) != len(tb):
+        return ["shape or columns differ"], False, added
+    tb = tb[list(ta.columns)]
     cells = []
     for col in ta.columns:
         if any(w in col.lower() for w in TIME_COLUMN_WORDS):
@@ -122,7 +137,7 @@ def _differing_cells(pa: Path, pb: Path) -> tuple[list[str], bool]:
         bad = (ta[col].fillna("") != tb[col].fillna("")).to_numpy().nonzero()[0]
         cells += [f"row {row} column {col!r}: {ta[col][row]!r} vs {tb[col][row]!r}"
                   for row in bad]
-    return cells, not cells
+    return cells, not cells, added
 
 
 def _sidecar_records(root: Path, stem: Path) -> set[str] | None:
@@ -182,8 +197,10 @@ def compare_artifacts(a_root: Path, b_root: Path,
             elif pa.read_bytes() == pb.read_bytes():
                 csv_class[stem] = (IDENTICAL, "")
             else:
-                cells, time_only = _differing_cells(pa, pb)
-                if time_only:
+                cells, time_only, added = _differing_cells(pa, pb)
+                if time_only and added:
+                    csv_class[stem] = (ADDED, f"columns {added}")
+                elif time_only:
                     csv_class[stem] = (TIME_ONLY, "")
                 else:
                     cls, why = by_records(stem)
@@ -216,8 +233,15 @@ def compare_artifacts(a_root: Path, b_root: Path,
 
 def summary(classes: dict[str, tuple[str, Any]]) -> str:
     counts = Counter(cls for cls, _ in classes.values())
-    return ", ".join(f"{counts[c]} {c}" for c in (IDENTICAL, TIME_ONLY, CLOCK, DIFFERENT)
+    return ", ".join(f"{counts[c]} {c}" for c in (IDENTICAL, TIME_ONLY, ADDED, CLOCK, DIFFERENT)
                      if counts[c] or c in (IDENTICAL, DIFFERENT))
+
+
+def _drop_one_sided(classes: dict[str, tuple[str, Any]], what: str) -> dict[str, tuple[str, Any]]:
+    """``classes`` without the files only one build holds (their number printed)."""
+    kept = {k: v for k, v in classes.items() if not str(v[1]).startswith(("only in", "['only in"))}
+    print(f"{len(classes) - len(kept)} {what} in one build only (not compared)")
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,14 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("build_a", type=Path)
     parser.add_argument("build_b", type=Path)
     parser.add_argument("--profile", default="quick")
+    parser.add_argument("--common", action="store_true",
+                        help="compare only the files both builds hold")
     args = parser.parse_args(argv)
     records = compare_records(args.build_a / "results" / args.profile,
                               args.build_b / "results" / args.profile)
+    if args.common:
+        records = _drop_one_sided(records, "records")
     print(f"{len(records)} records: {summary(records)}")
     for path, (cls, fields) in records.items():
         if cls != IDENTICAL:
             print(f"  [{cls}] {path}: {', '.join(fields)}")
     artifacts = compare_artifacts(args.build_a, args.build_b, records)
+    if args.common:
+        artifacts = _drop_one_sided(artifacts, "table, figure and report files")
     print(f"{len(artifacts)} table, figure and report files: {summary(artifacts)}")
     for path, (cls, detail) in artifacts.items():
         if cls != IDENTICAL:

@@ -86,3 +86,16 @@ def test_compat_build_matches_the_reference_build() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "scripts/compare_builds.py"), a, b],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_fields_and_columns_only_b_has_are_reported_apart(tmp_path: Path) -> None:
+    new = record()
+    new["metrics"] = {"accuracy": 0.5}
+    a = write_build(tmp_path / "a", {"s/r.json": record()}, {"t_clock.csv": "x\n1\n"},
+                    ["s/r.json"])
+    b = write_build(tmp_path / "b", {"s/r.json": new}, {"t_clock.csv": "x,acc\n1,0.5\n"},
+                    ["s/r.json"])
+    records = cb.compare_records(a / "results/quick", b / "results/quick")
+    assert records["results/quick/s/r.json"] == (cb.ADDED, ["metrics (added)"])
+    assert cb.compare_artifacts(a, b, records)["tables/t_clock.csv"][0] == cb.ADDED
+    assert cb.main([str(a), str(b)]) == 0
