@@ -5,7 +5,7 @@ Usage: ``python scripts/compare_builds.py BUILD_A BUILD_B [--profile quick]``
 Run records are matched by path under ``results/<profile>/`` and compared field by field, except
 what is expected to differ between two runs of the same code: ``provenance`` (code identity,
 hosts, dates), the measured times (``wall_time_s``, ``cpu_time_s``, any other key ending in
-``time_s`` that is not a limit or a budget, ``seconds``) and the time column of ``trace``. A
+``_s`` that is not a limit or a budget, ``seconds``) and the time column of ``trace``. A
 record that differs only by fields B has and A has not is **fields added in B** (new metrics or
 details: what A computed is unchanged). A differing record is **clock-dependent** when either
 build's run stopped at a wall-clock limit (status ``time_limit``): where a solver stops then
@@ -46,9 +46,10 @@ NESTED = ("extra", "params", "solver", "metrics")
 
 
 def _is_time_key(key: str) -> bool:
-    """A measured duration (not a configured limit or budget)."""
+    """A measured duration in seconds (``*_s`` or ``seconds``; not a configured limit or
+    budget)."""
     k = key.lower()
-    return k == "seconds" or (k.endswith("time_s") and "limit" not in k and "budget" not in k)
+    return k == "seconds" or (k.endswith("_s") and "limit" not in k and "budget" not in k)
 
 
 def _same(a: Any, b: Any, rtol: float = 1e-12) -> bool:
@@ -155,6 +156,17 @@ def _sidecar_records(root: Path, stem: Path) -> set[str] | None:
     return found
 
 
+def _sidecar_class(root: Path, stem: Path,
+                   records: dict[str, tuple[str, list[str]]]) -> tuple[str, str]:
+    """Class of a sidecar whose CSV is identical: that of its records' differences."""
+    listed = _sidecar_records(root, stem) or set()
+    classes = {records.get(r, (DIFFERENT, []))[0] for r in listed}
+    for cls in (DIFFERENT, CLOCK, ADDED):
+        if cls in classes:
+            return cls, f"record hashes ({cls} records)"
+    return DIFFERENT, "its CSV and records are identical"
+
+
 def _stem(rel: Path) -> Path:
     name = rel.name
     for suffix in (".sources.json", ".csv", ".md", ".tex", ".html", ".png", ".pdf", ".svg"):
@@ -222,7 +234,10 @@ def compare_artifacts(a_root: Path, b_root: Path,
             out[str(rel)] = classify_csv(stem)
         elif stem is not None:
             cls, why = classify_csv(stem)
-            if cls == IDENTICAL:  # rendered file differs although its data does not
+            if cls == IDENTICAL and rel.name.endswith(".sources.json"):
+                # the sidecar holds hashes of its records: they change with added fields too
+                cls, why = _sidecar_class(a_root, stem, records)
+            elif cls == IDENTICAL:  # rendered file differs although its data does not
                 cls, why = DIFFERENT, "its CSV is identical"
             out[str(rel)] = (cls, f"rendered from {stem}.csv ({cls})" if cls != DIFFERENT
                              else why)

@@ -23,7 +23,7 @@ def record(status: str = "local", objective: float = 1.0, wall: float = 0.1,
            host: str = "a") -> dict:
     return {"status": status, "objective": objective, "assignment": [0, 1, 1],
             "wall_time_s": wall, "cpu_time_s": wall, "provenance": {"host": host},
-            "extra": {"evaluation_time_s": wall, "n_nodes": 3},
+            "extra": {"evaluation_time_s": wall, "mio_s": wall, "n_nodes": 3},
             "params": {"pi": [0.5, 0.5], "settings": {"time_limit_s": 5}},
             "trace": [[wall, objective, None]]}
 
