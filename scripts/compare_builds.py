@@ -20,7 +20,8 @@ lists differ only clock-dependently.
 
 Exit status 1 when anything differs that is not explained by time columns, added fields or
 clock-dependent records. ``--common``: compare only the files both builds hold (a partial
-build); the others are counted, not failed.
+build); the others are counted, not failed. ``--ignore-field FIELD``: a record field whose
+change between A and B is intended (e.g. a note that names a moved module).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+def differing_fields(a: dict[str, Any], b: dict[str, Any],
+                     ignored: tuple[str, ...] = ()) -> list[str]:
     """Top-level fields (:data:`NESTED` ones: second level) that differ; a key only B has is
     marked ``(added)``, one only A has ``(removed)``."""
     ca, cb = comparable(a), comparable(b)
@@ -97,11 +99,13 @@ def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
         else:
             fields.append(key + (" (added)" if key not in ca else " (removed)"
                                  if key not in cb else ""))
-    return fields
+    return [f for f in fields if f.split(" ")[0] not in ignored]
 
 
-def compare_records(a_dir: Path, b_dir: Path) -> dict[str, tuple[str, list[str]]]:
-    """Record path (relative to the build root) -> (class, differing fields)."""
+def compare_records(a_dir: Path, b_dir: Path,
+                    ignored: tuple[str, ...] = ()) -> dict[str, tuple[str, list[str]]]:
+    """Record path (relative to the build root) -> (class, differing fields); fields named in
+    ``ignored`` (``notes``, ``solver.version``) are not compared."""
     out: dict[str, tuple[str, list[str]]] = {}
     a_files = {p.relative_to(a_dir) for p in a_dir.rglob("*.json")}
     b_files = {p.relative_to(b_dir) for p in b_dir.rglob("*.json")}
@@ -110,7 +114,7 @@ def compare_records(a_dir: Path, b_dir: Path) -> dict[str, tuple[str, list[str]]
         out[str(prefix / rel)] = (DIFFERENT, [f"only in {'A' if rel in a_files else 'B'}"])
     for rel in sorted(a_files & b_files):
         ra, rb = (json.loads((d / rel).read_text()) for d in (a_dir, b_dir))
-        fields = differing_fields(ra, rb)
+        fields = differing_fields(ra, rb, ignored)
         if not fields:
             cls = IDENTICAL
         elif all(f.endswith(" (added)") for f in fields):
@@ -266,9 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--common", action="store_true",
                         help="compare only the files both builds hold")
+    parser.add_argument("--ignore-field", action="append", default=[], metavar="FIELD",
+                        help="a record field whose change is intended between A and B (e.g. "
+                             "notes, solver.version); repeatable")
     args = parser.parse_args(argv)
     records = compare_records(args.build_a / "results" / args.profile,
-                              args.build_b / "results" / args.profile)
+                              args.build_b / "results" / args.profile,
+                              tuple(args.ignore_field))
+    if args.ignore_field:
+        print(f"not compared (intended changes): {', '.join(args.ignore_field)}")
     if args.common:
         records = _drop_one_sided(records, "records")
     print(f"{len(records)} records: {summary(records)}")
