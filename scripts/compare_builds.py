@@ -15,8 +15,9 @@ Every other file under ``tables/``, ``figures/`` and ``reports/`` is compared wi
 counterpart: byte-identical; else CSVs cell by cell, time columns skipped (**time columns
 only** when nothing else differs; **fields added in B** when B only adds columns); a file
 rendered from a CSV (``.md``, ``.tex``, ``.html``, ``.png``, the ``.sources.json`` sidecar)
-inherits that CSV's class. A differing artifact is clock-dependent when the records its sidecar
-lists differ only clock-dependently.
+inherits that CSV's class; a sidecar whose CSV is identical takes its records' class (**record
+hashes only** when they compare identical: the hashes cover provenance). A differing artifact is
+clock-dependent when the records its sidecar lists differ only clock-dependently.
 
 Exit status 1 when anything differs that is not explained by time columns, added fields or
 clock-dependent records. ``--common``: compare only the files both builds hold (a partial
@@ -40,9 +41,9 @@ IGNORED_FIELDS = ("provenance",)
 TIME_COLUMN_WORDS = ("time", "t(s)", "seconds", "wall", "cpu")
 ARTIFACT_DIRS = ("tables", "figures", "reports")
 #: Classes of a compared file, in order of gravity.
-IDENTICAL, TIME_ONLY, ADDED, CLOCK, DIFFERENT = ("identical", "time columns only",
-                                                 "fields added in B", "clock-dependent",
-                                                 "DIFFERENT")
+IDENTICAL, TIME_ONLY, HASHES, ADDED, CLOCK, DIFFERENT = (
+    "identical", "time columns only", "record hashes only", "fields added in B",
+    "clock-dependent", "DIFFERENT")
 NESTED = ("extra", "params", "solver", "metrics")
 
 
@@ -168,7 +169,9 @@ def _sidecar_class(root: Path, stem: Path,
     for cls in (DIFFERENT, CLOCK, ADDED):
         if cls in classes:
             return cls, f"record hashes ({cls} records)"
-    return DIFFERENT, "its CSV and records are identical"
+    # the stable hash of a record covers its provenance (code version): it differs between
+    # commits even when the record compares identical
+    return HASHES, "its CSV and records are identical"
 
 
 def _stem(rel: Path) -> Path:
@@ -252,7 +255,8 @@ def compare_artifacts(a_root: Path, b_root: Path,
 
 def summary(classes: dict[str, tuple[str, Any]]) -> str:
     counts = Counter(cls for cls, _ in classes.values())
-    return ", ".join(f"{counts[c]} {c}" for c in (IDENTICAL, TIME_ONLY, ADDED, CLOCK, DIFFERENT)
+    return ", ".join(f"{counts[c]} {c}" for c in (IDENTICAL, TIME_ONLY, HASHES, ADDED, CLOCK,
+                                                   DIFFERENT)
                      if counts[c] or c in (IDENTICAL, DIFFERENT))
 
 
