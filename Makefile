@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 LOCK := requirements/lock.txt
 LOCK_EXTRAS := --extra workflow --extra slurm --extra sge --extra test
 
-.PHONY: all test test-slurm test-sge env lock lint dry-run paper report clean
+.PHONY: all test test-slurm test-sge env lock lint dry-run paper report compat clean
 
 env: $(VENV)/.installed
 
@@ -58,6 +58,17 @@ test-slurm: env
 # The workflow through Grid Engine on a one-node cluster started here (root; skips where it cannot).
 test-sge: env
 	.ci/sge-test
+
+# A refactoring keeps the records (docs/architecture.md): build the reduced config
+# tests/configs/compat.yaml in build/compat and compare it with COMPAT_REF, a build of the same
+# config at the reference commit (e.g. a worktree of it where this target was run).
+COMPAT_DIR ?= build/compat
+compat: env
+	mkdir -p $(COMPAT_DIR)
+	cp -r Snakefile workflow config scripts profiles $(COMPAT_DIR)/
+	cd $(COMPAT_DIR) && $(abspath $(BIN))/snakemake --cores $(CORES) \
+		--configfile config/config.yaml $(abspath tests/configs/compat.yaml)
+	test -z "$(COMPAT_REF)" || $(BIN)/python scripts/compare_builds.py $(COMPAT_REF) $(COMPAT_DIR)
 
 clean:
 	rm -rf results logs tables figures reports data/processed .snakemake

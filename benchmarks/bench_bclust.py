@@ -13,7 +13,6 @@ Data sets for (1): MixSim settings of Table 1.1-1.4 (n = 200), seeds 1..--settin
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from mixopt.methods.baselines import random_labels
 from mixopt.methods.robust.bclust import fit_bclust
 from mixopt.methods.robust.tclust import fit_tclust
 from mixopt.metrics import adjusted_rand_index
+from mixopt.problem import RobustProblem
 from mixopt.report.published import load_published
 from mixopt.simulate.fois_ch1_data import simulate_setting
 from mixopt.studies.fois_settings import SimSetting
@@ -43,11 +43,12 @@ def closed_form_vs_cvxpy(n_seeds: int) -> None:
         setting = SimSetting.from_name(name)
         for seed in range(1, n_seeds + 1):
             ds = simulate_setting(setting, 200, seed)
-            start = fit_tclust(ds.X, setting.k, setting.r2, nsamp=50, seed=seed).labels
+            problem = RobustProblem(ds.X, setting.k, setting.r2)
+            start = fit_tclust(problem, nsamp=50, seed=seed).labels
             runs = {}
             for closed in (True, False):
                 t0 = time.perf_counter()
-                res = fit_bclust(ds.X, setting.k, math.sqrt(setting.r2), start, mode="likelihood",
+                res = fit_bclust(problem, init_labels=start, mode="likelihood",
                                  closed_form=closed)
                 runs[closed] = (res, time.perf_counter() - t0)
             (a, ta), (b, tb) = runs[True], runs[False]
@@ -69,10 +70,10 @@ def table1_5_times(mirror: Path) -> None:
         ds = build_dataset(name, {k: mirror / registry[k].mirror for k in raw_keys_for(name)})
         random_labels(ds.n, ds.K, 42, matlab_compatible=True)
         t0 = time.perf_counter()
-        tc = fit_tclust(ds.X, ds.K, 10.0, seed=42)
+        tc = fit_tclust(RobustProblem(ds.X, ds.K, 10.0), seed=42)
         t_tc = time.perf_counter() - t0
         t0 = time.perf_counter()
-        b = fit_bclust(ds.X, ds.K, math.sqrt(10.0), tc.labels)
+        b = fit_bclust(RobustProblem(ds.X, ds.K, 10.0), init_labels=tc.labels)
         t_b = time.perf_counter() - t0
         total += t_tc + t_b
         print(f"{name:<22}{t_tc:>8.2f}{pub[name]['tclust']['time_s']:>10.3f}{t_b:>8.2f}"

@@ -28,11 +28,12 @@ from mixopt.methods.regression.pclustreg import (
     _cem_pass,
     _fit_clusters,
     cem_pass_python,
+    fit_pclustreg,
     loglik_hat,
     modified_cem,
-    pclustreg,
     top_up,
 )
+from mixopt.problem import RegressionProblem
 from mixopt.simulate import mixsimreg, simdatasetreg
 
 
@@ -91,7 +92,8 @@ def bench_cem(X: np.ndarray, y: np.ndarray, k: int, runs: int, seed: int) -> Non
 def bench_nodes(X: np.ndarray, y: np.ndarray, k: int, sigma_min: float, nodes: int,
                 seed: int) -> None:
     for variant in ("chi2", "F"):
-        r = pclustreg(X, y, k, sigma_min=sigma_min, variant=variant, node_limit=nodes, seed=seed)
+        r = fit_pclustreg(RegressionProblem(X, y, k), sigma_min=sigma_min, variant=variant,
+                          node_limit=nodes, seed=seed)
         print(f"3. {variant:>4}: {r.n_expanded} expansions in {r.time_s:6.2f} s -> "
               f"{r.time_s / max(r.n_expanded, 1) * 1e3:7.1f} ms per expansion "
               f"({r.n_cem_runs} CEM runs, {r.extra['n_cem_passes']} passes, "
@@ -101,13 +103,14 @@ def bench_nodes(X: np.ndarray, y: np.ndarray, k: int, sigma_min: float, nodes: i
 def bench_limits(X: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int, sigma_min: float,
                  node_limit: int, wall: float, variant: str, seed: int) -> None:
     oracle = loglik_hat(X, y, labels, k)
-    a = pclustreg(X, y, k, sigma_min=sigma_min, variant=variant, node_limit=node_limit,
-                  seed=seed)
-    b = pclustreg(X, y, k, sigma_min=sigma_min, variant=variant, time_limit_s=wall, seed=seed)
+    problem = RegressionProblem(X, y, k)
+    a = fit_pclustreg(problem, sigma_min=sigma_min, variant=variant, node_limit=node_limit,
+                      seed=seed)
+    b = fit_pclustreg(problem, sigma_min=sigma_min, variant=variant, time_limit_s=wall, seed=seed)
     print(f"4. oracle log L^ {oracle:10.2f}")
     for name, r in ((f"node_limit={node_limit}", a), (f"wall={wall:g}s", b)):
-        print(f"   {name:<16} log L^ {r.loglik:10.2f}  status {r.status:<10} expanded "
-              f"{r.n_expanded:6d}  time {r.time_s:7.2f} s  best open UB {r.best_ub_at_stop:10.2f}")
+        print(f"   {name:<16} log L^ {r.objective:10.2f}  status {r.status:<10} expanded "
+              f"{r.n_expanded:6d}  time {r.time_s:7.2f} s  best open UB {r.upper_bound:10.2f}")
 
 
 def bench_equal_time(X: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int,
@@ -118,19 +121,19 @@ def bench_equal_time(X: np.ndarray, y: np.ndarray, labels: np.ndarray, k: int,
 
     print(f"5. equal wall time (oracle log L^ {loglik_hat(X, y, labels, k):.2f})")
     for variant in ("chi2", "F"):
-        r = pclustreg(X, y, k, sigma_min=sigma_min, variant=variant, node_limit=node_limit,
-                      seed=seed)
+        r = fit_pclustreg(RegressionProblem(X, y, k), sigma_min=sigma_min, variant=variant,
+                          node_limit=node_limit, seed=seed)
         nsamp, t = 50, 0.0
         while True:
             t0 = time.perf_counter()
-            tc = fit_tclustreg(X, y, k, nsamp=nsamp, seed=seed)
+            tc = fit_tclustreg(RegressionProblem(X, y, k), nsamp=nsamp, seed=seed)
             t = time.perf_counter() - t0
             if t >= r.time_s or nsamp >= 200_000:
                 break
             nsamp *= 2
-        print(f"   pclustreg ({variant}, node limit {node_limit}): log L^ {r.loglik:10.2f} in "
+        print(f"   pclustreg ({variant}, node limit {node_limit}): log L^ {r.objective:10.2f} in "
               f"{r.time_s:6.2f} s | tclustreg nsamp {nsamp:6d}: log L^ {tc.loglik:10.2f} in "
-              f"{t:6.2f} s | difference {r.loglik - tc.loglik:+.2f}")
+              f"{t:6.2f} s | difference {r.objective - tc.loglik:+.2f}")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mixopt.methods.regression.tclustreg import _run_starts, draw_starts, fit_tclustreg
+from mixopt.problem import RegressionProblem
 from mixopt.simulate.mixsim import mixsimreg
 from mixopt.simulate.sample import simdatasetreg
 
@@ -94,7 +95,7 @@ def main() -> None:
               f"(BLAS threads: {args.threads})")
         print(f"  {'nsamp':>7}{'time s':>9}{'abandoned':>11}{'start-steps':>13}{'obj':>14}")
         for nsamp in args.nsamp:
-            r = fit_tclustreg(X, y, k, nsamp=nsamp, seed=args.seed)
+            r = fit_tclustreg(RegressionProblem(X, y, k), nsamp=nsamp, seed=args.seed)
             ab = r.extra["abandoned_at"]
             steps = int(np.where(ab >= 0, ab, r.extra["refsteps"]).sum())
             print(f"  {nsamp:>7}{r.time_s:>9.3f}{r.n_abandoned:>11}{steps:>13}{r.objective:>14.2f}")

@@ -31,6 +31,7 @@ from mixopt.methods.robust.bclust_objective import (
 )
 from mixopt.methods.robust.tclust import fit_tclust
 from mixopt.metrics import adjusted_rand_index
+from mixopt.problem import RobustProblem
 from mixopt.report.fois_ch1 import _matches_printed
 from mixopt.report.published import load_published
 
@@ -155,10 +156,10 @@ def test_table1_5_random_row(real) -> None:
 def test_table1_5_iris_tclust_and_bclust_rows(real) -> None:
     """On iris our tclust reaches the thesis' tclust solution, and bclust from it the thesis'."""
     ds = real["fois_iris"]
-    tc = fit_tclust(ds.X, 3, 10.0, seed=42)
+    tc = fit_tclust(RobustProblem(ds.X, 3, 10.0), seed=42)
     obj_t, _ = bclust_objective(ds.X, tc.labels, 3, R10)
     assert _matches_printed(obj_t, _published_row("fois_iris", "tclust")["obj"])
-    res = fit_bclust(ds.X, 3, R10, tc.labels)
+    res = fit_bclust(RobustProblem(ds.X, 3, 10.0), init_labels=tc.labels)
     pub = _published_row("fois_iris", "bclust")
     assert _matches_printed(res.objective, pub["obj"])
     assert round(adjusted_rand_index(res.labels, ds.labels), 4) == pub["ari"]
@@ -212,8 +213,9 @@ def test_search_ends_in_a_single_move_local_optimum(seed: int) -> None:
     """With h = n every single-point move was tried: none improves the returned labels."""
     X, y = _blobs(seed, n_per=12)
     start = np.random.default_rng(seed).permutation(y)
-    res = fit_bclust(X, 3, R10, start, mode="likelihood", n_candidates=X.shape[0])
-    hist = [v for _, v in res.history]
+    res = fit_bclust(RobustProblem(X, 3, 10.0), init_labels=start, mode="likelihood",
+                     n_candidates=X.shape[0])
+    hist = [v for _, v, _ in res.trace]
     assert all(b <= a + 1e-9 * abs(a) for a, b in zip(hist, hist[1:], strict=False))
     assert res.objective == pytest.approx(bclust_objective(X, res.labels, 3, R10,
                                                            "likelihood")[0], rel=1e-12)
@@ -233,7 +235,7 @@ def test_search_improves_on_a_bad_start_in_thesis_mode() -> None:
     start = y.copy()
     start[:6] = (start[:6] + 1) % 3
     before = bclust_objective(X, start, 3, R10)[0]
-    res = fit_bclust(X, 3, R10, start, mode="thesis")
+    res = fit_bclust(RobustProblem(X, 3, 10.0), init_labels=start, mode="thesis")
     assert res.objective < before
     assert adjusted_rand_index(res.labels, y) > adjusted_rand_index(start, y)
     assert res.n_cluster_solves > 0 and res.status == "local"
@@ -243,8 +245,8 @@ def test_policy_1_sets() -> None:
     X, y = _blobs(6, n_per=10)
     start = y.copy()
     start[[0, 1]] = 1
-    res = fit_bclust(X, 3, R10, start, mode="likelihood", policy="sets", set_size=2,
-                     n_candidates=5)
+    res = fit_bclust(RobustProblem(X, 3, 10.0), init_labels=start, mode="likelihood",
+                     policy="sets", set_size=2, n_candidates=5)
     assert res.objective <= bclust_objective(X, start, 3, R10, "likelihood")[0]
     assert res.extra["set_size"] == 2
 
@@ -255,9 +257,9 @@ def test_search_errors_and_time_limit() -> None:
     bad[bad == 2] = 1
     bad[0] = 2
     with pytest.raises(ValueError, match=">= 2 points"):
-        fit_bclust(X, 3, R10, bad)
+        fit_bclust(RobustProblem(X, 3, 10.0), init_labels=bad)
     with pytest.raises(ValueError, match="policy"):
-        fit_bclust(X, 3, R10, y, policy="best")  # type: ignore[arg-type]
-    res = fit_bclust(X, 3, R10, y, mode="likelihood", time_limit_s=0.0)
+        fit_bclust(RobustProblem(X, 3, 10.0), init_labels=y, policy="best")  # type: ignore[arg-type]
+    res = fit_bclust(RobustProblem(X, 3, 10.0), init_labels=y, mode="likelihood", time_limit_s=0.0)
     assert res.status == "time_limit"
     np.testing.assert_array_equal(res.labels, y)

@@ -16,9 +16,9 @@ from mixopt.methods.regression.pclustreg import (
     _cem_pass,
     _fit_clusters,
     cem_pass_python,
+    fit_pclustreg,
     loglik_hat,
     modified_cem,
-    pclustreg,
     top_up,
 )
 from mixopt.methods.regression.pclustreg_bounds import (
@@ -32,6 +32,7 @@ from mixopt.methods.regression.pclustreg_bounds import (
     solve_problem_24,
     solve_vertex,
 )
+from mixopt.problem import RegressionProblem
 from mixopt.simulate import mixsimreg, simdatasetreg
 
 TINY_SEEDS = [0, 1, 2, 3]
@@ -67,8 +68,8 @@ def all_logliks(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def tiny_run(seed: int, variant: str) -> tuple[object, list[NodeRecord]]:
     X, y, _ = tiny_instance(seed)
     records: list[NodeRecord] = []
-    res = pclustreg(X, y, 2, s=0.999, sigma_min=NOISE_SD / 10, variant=variant, seed=seed,
-                    node_callback=records.append)
+    res = fit_pclustreg(RegressionProblem(X, y, 2), s=0.999, sigma_min=NOISE_SD / 10,
+                        variant=variant, seed=seed, node_callback=records.append)
     return res, records
 
 
@@ -219,11 +220,11 @@ def test_complete_search_beats_ground_truth(seed: int, variant: str) -> None:
     X, y, truth = tiny_instance(seed)
     res, _ = tiny_run(seed, variant)
     assert res.status == "complete"
-    assert res.loglik == pytest.approx(loglik_hat(X, y, res.labels, 2), rel=1e-10)
-    assert res.loglik >= loglik_hat(X, y, truth, 2) - 1e-9
+    assert res.objective == pytest.approx(loglik_hat(X, y, res.labels, 2), rel=1e-10)
+    assert res.objective >= loglik_hat(X, y, truth, 2) - 1e-9
     _, ll = all_logliks(seed)
-    assert res.loglik == pytest.approx(ll.max(), rel=1e-10)  # here even the global optimum
-    assert res.best_ub_at_stop <= res.loglik + 1e-9
+    assert res.objective == pytest.approx(ll.max(), rel=1e-10)  # here even the global optimum
+    assert res.upper_bound <= res.objective + 1e-9
 
 
 @pytest.mark.parametrize("variant", ["chi2", "F"])
@@ -265,9 +266,10 @@ def test_nonconvex_node_bound_uses_the_dp() -> None:
 def test_symmetry_breaking_keeps_optimum() -> None:
     X, y, _ = tiny_instance(0)
     plain = tiny_run(0, "chi2")[0]
-    sym = pclustreg(X, y, 2, sigma_min=NOISE_SD / 10, seed=0, symmetry_breaking=True)
+    sym = fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=NOISE_SD / 10, seed=0,
+                        symmetry_breaking=True)
     assert sym.status == "complete"
-    assert sym.loglik == pytest.approx(plain.loglik, rel=1e-10)
+    assert sym.objective == pytest.approx(plain.objective, rel=1e-10)
     assert sym.n_nodes_created < plain.n_nodes_created
 
 
@@ -280,17 +282,17 @@ def test_node_limit_heuristic_on_mixsimreg(variant: str) -> None:
     X, y, _, sigma_min = mixsim_data()
     n, p = X.shape
     kw = {"sigma_min": sigma_min, "variant": variant, "node_limit": 20, "seed": 7}
-    a = pclustreg(X, y, 3, **kw)
-    b = pclustreg(X, y, 3, **kw)
+    a = fit_pclustreg(RegressionProblem(X, y, 3), **kw)
+    b = fit_pclustreg(RegressionProblem(X, y, 3), **kw)
     assert a.status == "node_limit" and a.n_expanded == 20
     assert np.bincount(a.labels, minlength=3).min() >= p + 1
-    assert math.isfinite(a.loglik)
-    assert a.loglik == pytest.approx(loglik_hat(X, y, a.labels, 3), rel=1e-10)
-    assert np.array_equal(a.labels, b.labels) and a.loglik == b.loglik
+    assert math.isfinite(a.objective)
+    assert a.objective == pytest.approx(loglik_hat(X, y, a.labels, 3), rel=1e-10)
+    assert np.array_equal(a.labels, b.labels) and a.objective == b.objective
     assert a.n_cem_runs == b.n_cem_runs and a.n_nodes_created == b.n_nodes_created
-    assert a.n_cem_runs >= 1 + 20 and a.best_ub_at_stop > a.loglik
+    assert a.n_cem_runs >= 1 + 20 and a.upper_bound > a.objective
     incumbents = [t[1] for t in a.trace]
-    assert incumbents == sorted(incumbents) and incumbents[-1] == a.loglik
+    assert incumbents == sorted(incumbents) and incumbents[-1] == a.objective
     # at least as good as single CEM runs from random starts (the root's run is one of them;
     # it is not guaranteed to beat every random start, so we compare with the median of 11 and
     # with the runs of three fixed seeds)
@@ -299,8 +301,8 @@ def test_node_limit_heuristic_on_mixsimreg(variant: str) -> None:
         start = top_up(np.full(n, -1, dtype=np.int64), 3, p + 1, np.random.default_rng(s))
         assert start is not None
         singles.append(modified_cem(X, y, 3, start).loglik)
-    assert a.loglik >= np.median(singles)
-    assert a.loglik >= max(singles[:3]) - 1e-9
+    assert a.objective >= np.median(singles)
+    assert a.objective >= max(singles[:3]) - 1e-9
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,21 +312,21 @@ def test_node_limit_heuristic_on_mixsimreg(variant: str) -> None:
 def test_bad_inputs_raise() -> None:
     X, y, _ = tiny_instance(0)
     with pytest.raises(ValueError, match="n_min"):
-        pclustreg(X, y, 2, sigma_min=0.1, n_min=2)
+        fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=0.1, n_min=2)
     for s in (0.0, 1.0, 1.5, -0.1):
         with pytest.raises(ValueError, match="s must be"):
-            pclustreg(X, y, 2, sigma_min=0.1, s=s)
+            fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=0.1, s=s)
     for sm in (0.0, -1.0, None):
         with pytest.raises(ValueError, match="sigma_min"):
-            pclustreg(X, y, 2, sigma_min=sm, variant="chi2")
+            fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=sm, variant="chi2")
     with pytest.raises(ValueError, match="k \\(p \\+ 1\\)"):
-        pclustreg(X, y, 5, sigma_min=0.1)
+        fit_pclustreg(RegressionProblem(X, y, 5), sigma_min=0.1)
     with pytest.raises(ValueError, match="variant"):
-        pclustreg(X, y, 2, sigma_min=0.1, variant="t")  # type: ignore[arg-type]
+        fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=0.1, variant="t")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="length"):
-        pclustreg(X, y[:-1], 2, sigma_min=0.1)
+        fit_pclustreg(RegressionProblem(X, y[:-1], 2), sigma_min=0.1)
     with pytest.raises(ValueError, match="node_limit"):
-        pclustreg(X, y, 2, sigma_min=0.1, node_limit=-1)
+        fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=0.1, node_limit=-1)
     # the F variant runs without sigma_min (infinite bound while a cluster has < p + 1 points)
-    res = pclustreg(X, y, 2, variant="F", node_limit=5, seed=0)
-    assert res.status == "node_limit" and math.isfinite(res.loglik)
+    res = fit_pclustreg(RegressionProblem(X, y, 2), variant="F", node_limit=5, seed=0)
+    assert res.status == "node_limit" and math.isfinite(res.objective)

@@ -15,7 +15,7 @@ import pytest
 
 from mixopt import progress
 from mixopt.constraints import Constraints
-from mixopt.problem import MAPProblem
+from mixopt.problem import MAPProblem, RegressionProblem, RobustProblem
 from mixopt.smk import job_log
 
 
@@ -62,14 +62,14 @@ def test_progress_is_silent_when_info_is_off(caplog) -> None:
 
 
 def test_pclustreg_logs_nodes_queue_incumbent_and_bound(lines) -> None:
-    from mixopt.methods.regression.pclustreg import pclustreg
+    from mixopt.methods.regression.pclustreg import fit_pclustreg
 
     rng = np.random.default_rng(0)
     x = rng.uniform(0.0, 5.0, 40)
     X = np.column_stack([np.ones(40), x])
     y = np.where(np.arange(40) % 2 == 0, 1.0 + 0.5 * x, 10.0 - 0.5 * x) + 0.2 * rng.normal(
         size=40)
-    res = pclustreg(X, y, 2, sigma_min=0.1, node_limit=15, seed=1)
+    res = fit_pclustreg(RegressionProblem(X, y, 2), sigma_min=0.1, node_limit=15, seed=1)
     out = lines("pclustreg")
     assert len(out) == res.n_expanded + 1   # one line per expansion (interval 0) + done
     for line in out[:-1]:
@@ -79,8 +79,8 @@ def test_pclustreg_logs_nodes_queue_incumbent_and_bound(lines) -> None:
     assert last.startswith(f"done ({res.status}): ")
     assert int(field(last, "expanded")) == res.n_expanded
     assert int(field(last, "queue")) == res.extra["n_open_at_stop"]
-    assert float(field(last, "incumbent")) == pytest.approx(res.loglik, rel=1e-7)
-    assert float(field(last, "best bound")) == pytest.approx(res.best_ub_at_stop, rel=1e-7)
+    assert float(field(last, "incumbent")) == pytest.approx(res.objective, rel=1e-7)
+    assert float(field(last, "best bound")) == pytest.approx(res.upper_bound, rel=1e-7)
 
 
 def test_bclust_logs_iterations_and_incumbent(lines) -> None:
@@ -89,7 +89,7 @@ def test_bclust_logs_iterations_and_incumbent(lines) -> None:
     rng = np.random.default_rng(3)
     X = np.vstack([rng.normal(c * 2.0, 1.0, (20, 2)) for c in range(3)])
     start = rng.integers(0, 3, 60)
-    res = fit_bclust(X, 3, np.sqrt(10.0), start, mode="likelihood")
+    res = fit_bclust(RobustProblem(X, 3, 10.0), init_labels=start, mode="likelihood")
     out = lines("bclust")
     assert len(out) >= 2 and out[-1].startswith(f"done ({res.status}): ")
     assert int(field(out[-1], "outer")) == res.n_outer
@@ -116,13 +116,13 @@ def test_tclust_tclustreg_and_sa_log_their_best_value(lines) -> None:
 
     rng = np.random.default_rng(1)
     X = np.vstack([rng.normal(c * 3.0, 1.0, (15, 2)) for c in range(2)])
-    tc = fit_tclust(X, 2, 10.0, nsamp=5, seed=0)
+    tc = fit_tclust(RobustProblem(X, 2, 10.0), nsamp=5, seed=0)
     assert len(lines("tclust")) == 6
     assert float(field(lines("tclust")[-1], "incumbent")) == pytest.approx(tc.objective)
 
     Xr = np.column_stack([np.ones(60), rng.normal(size=60)])
     yr = Xr @ np.array([1.0, 2.0]) + rng.normal(size=60)
-    tr = fit_tclustreg(Xr, yr, 2, nsamp=30, seed=0, batch_size=10)
+    tr = fit_tclustreg(RegressionProblem(Xr, yr, 2), nsamp=30, seed=0, batch_size=10)
     out = lines("tclustreg")
     assert [field(line, "starts") for line in out] == ["0/30", "10/30", "20/30", "30/30"]
     assert float(field(out[-1], "incumbent")) == pytest.approx(tr.objective)
@@ -308,7 +308,7 @@ def test_progress_to_restores_the_logger_and_interval() -> None:
 
 
 def test_tclust_tclustreg_and_pclustreg_give_their_totals(caplog) -> None:
-    from mixopt.methods.regression.pclustreg import pclustreg
+    from mixopt.methods.regression.pclustreg import fit_pclustreg
     from mixopt.methods.regression.tclustreg import fit_tclustreg
     from mixopt.methods.robust.tclust import fit_tclust
 
@@ -324,11 +324,13 @@ def test_tclust_tclustreg_and_pclustreg_give_their_totals(caplog) -> None:
     X = np.vstack([rng.normal(c * 3.0, 1.0, (15, 2)) for c in range(2)])
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(progress, "INTERVAL_S", 0.0)
-        fit_tclust(X, 2, 10.0, nsamp=5, seed=0)
+        fit_tclust(RobustProblem(X, 2, 10.0), nsamp=5, seed=0)
         x = rng.uniform(0.0, 5.0, 30)
         xr = np.column_stack([np.ones(30), x])
-        pclustreg(xr, 1.0 + x + rng.normal(size=30), 2, sigma_min=0.1, node_limit=6, seed=1)
-        fit_tclustreg(xr, 1.0 + x + rng.normal(size=30), 2, nsamp=20, seed=0, batch_size=10)
+        fit_pclustreg(RegressionProblem(xr, 1.0 + x + rng.normal(size=30), 2), sigma_min=0.1,
+                      node_limit=6, seed=1)
+        fit_tclustreg(RegressionProblem(xr, 1.0 + x + rng.normal(size=30), 2), nsamp=20, seed=0,
+                      batch_size=10)
     totals = {(r.name.rsplit(".", 1)[-1], r.progress_total) for r in caplog.records
               if hasattr(r, "progress_total")}
     assert totals == {("tclust", 5), ("pclustreg", 6), ("tclustreg", 20)}

@@ -16,6 +16,7 @@ from mixopt.methods.robust.tclust import (
     tclust_objective,
 )
 from mixopt.metrics import adjusted_rand_index
+from mixopt.problem import RobustProblem
 from mixopt.simulate import GPCM, mixsim, restr_sigma_gpcm, simdataset
 
 MODES = ("gpcm", "eigen")
@@ -42,7 +43,7 @@ def _ratios(sigma: np.ndarray) -> tuple[np.ndarray, float]:
 @pytest.mark.parametrize("r", [1.0, 4.0, 10.0])
 def test_restriction_holds_on_returned_and_random_scatters(harder, mode, r) -> None:
     x, _ = harder
-    res = fit_tclust(x, 4, r, nsamp=10, seed=3, restriction=mode)
+    res = fit_tclust(RobustProblem(x, 4, r), nsamp=10, seed=3, restriction=mode)
     within, overall = _ratios(res.sigma)
     assert np.all(within <= r * (1 + 1e-8))
     if mode == "eigen":
@@ -76,7 +77,7 @@ def test_objective_monotone_over_concentration_steps(harder, mode) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_recovers_well_separated_mixture(separated, mode) -> None:
     x, y = separated
-    res = fit_tclust(x, 3, 10.0, nsamp=30, seed=0, restriction=mode)
+    res = fit_tclust(RobustProblem(x, 3, 10.0), nsamp=30, seed=0, restriction=mode)
     assert adjusted_rand_score(y, res.labels) > 0.95
     assert adjusted_rand_index(y, res.labels) > 0.95
     assert res.converged
@@ -90,7 +91,7 @@ def test_recovers_well_separated_mixture(separated, mode) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_best_objective_dominates_its_starts(harder, mode) -> None:
     x, _ = harder
-    res = fit_tclust(x, 4, 10.0, nsamp=12, seed=5, restriction=mode)
+    res = fit_tclust(RobustProblem(x, 4, 10.0), nsamp=12, seed=5, restriction=mode)
     assert res.objective == pytest.approx(res.fullsol.max(), abs=0)
     assert res.best_start == int(np.flatnonzero(res.fullsol == res.fullsol.max())[-1])
     assert np.all(res.objective >= res.start_objectives)
@@ -105,42 +106,42 @@ def test_best_objective_dominates_its_starts(harder, mode) -> None:
 def test_restr_factor_one_gives_spherical(harder) -> None:
     x, _ = harder
     v = x.shape[1]
-    res = fit_tclust(x, 4, 1.0, nsamp=8, seed=1, restriction="eigen")
+    res = fit_tclust(RobustProblem(x, 4, 1.0), nsamp=8, seed=1, restriction="eigen")
     lam = res.sigma[0, 0, 0]
     assert np.allclose(res.sigma, lam * np.eye(v)[None], rtol=1e-10, atol=1e-12 * lam)
-    res = fit_tclust(x, 4, 1.0, nsamp=8, seed=1, restriction="gpcm")
+    res = fit_tclust(RobustProblem(x, 4, 1.0), nsamp=8, seed=1, restriction="gpcm")
     for s in res.sigma:  # GPCM with shw = 1: spherical per cluster, volumes may differ
         assert np.allclose(s, s[0, 0] * np.eye(v), rtol=1e-10, atol=1e-12 * s[0, 0])
 
 
 def test_reproducible_with_seed(harder) -> None:
     x, _ = harder
-    a = fit_tclust(x, 4, 10.0, nsamp=5, seed=7)
-    b = fit_tclust(x, 4, 10.0, nsamp=5, seed=7)
+    a = fit_tclust(RobustProblem(x, 4, 10.0), nsamp=5, seed=7)
+    b = fit_tclust(RobustProblem(x, 4, 10.0), nsamp=5, seed=7)
     assert np.array_equal(a.labels, b.labels) and a.objective == b.objective
 
 
 def test_bad_input() -> None:
     x = np.random.default_rng(0).standard_normal((10, 2))
     with pytest.raises(ValueError, match="exceeds"):
-        fit_tclust(x, 11, 4.0, nsamp=2)
+        fit_tclust(RobustProblem(x, 11, 4.0), nsamp=2)
     with pytest.raises(ValueError, match="restr_factor"):
-        fit_tclust(x, 2, 0.5, nsamp=2)
+        fit_tclust(RobustProblem(x, 2, 0.5), nsamp=2)
     bad = x.copy()
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        fit_tclust(bad, 2, 4.0, nsamp=2)
+        fit_tclust(RobustProblem(bad, 2, 4.0), nsamp=2)
     bad[3, 1] = np.inf
     with pytest.raises(ValueError, match="NaN or Inf"):
-        fit_tclust(bad, 2, 4.0, nsamp=2)
+        fit_tclust(RobustProblem(bad, 2, 4.0), nsamp=2)
     with pytest.raises(ValueError, match="restriction"):
-        fit_tclust(x, 2, 4.0, nsamp=2, restriction="deter")  # type: ignore[arg-type]
+        fit_tclust(RobustProblem(x, 2, 4.0), nsamp=2, restriction="deter")  # type: ignore[arg-type]
 
 
 def test_constant_column_dropped() -> None:
     rng = np.random.default_rng(1)
     x = np.column_stack([rng.standard_normal((60, 2)), np.zeros(60)])
-    res = fit_tclust(x, 2, 4.0, nsamp=5, seed=0)
+    res = fit_tclust(RobustProblem(x, 2, 4.0), nsamp=5, seed=0)
     assert list(res.kept_columns) == [0, 1] and res.mu.shape == (2, 2)
 
 

@@ -17,6 +17,7 @@ from mixopt.methods.regression.tclustreg import (
     prepare_design,
 )
 from mixopt.metrics import adjusted_rand_index
+from mixopt.problem import RegressionProblem
 from mixopt.simulate.mixsim import mixsimreg
 from mixopt.simulate.sample import simdatasetreg
 
@@ -37,7 +38,7 @@ def small() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted(separated):
     y, X, _ = separated
-    return fit_tclustreg(X, y, 3, nsamp=100, seed=0)
+    return fit_tclustreg(RegressionProblem(X, y, 3), nsamp=100, seed=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,8 +161,8 @@ def test_recovery_on_separated_data(fitted, separated):
 
 def test_reproducible_and_batch_independent(separated):
     y, X, _ = separated
-    a = fit_tclustreg(X, y, 3, nsamp=40, seed=5)
-    b = fit_tclustreg(X, y, 3, nsamp=40, seed=5, batch_size=3)
+    a = fit_tclustreg(RegressionProblem(X, y, 3), nsamp=40, seed=5)
+    b = fit_tclustreg(RegressionProblem(X, y, 3), nsamp=40, seed=5, batch_size=3)
     np.testing.assert_allclose(a.fullsol, b.fullsol, rtol=1e-10)
     assert np.array_equal(a.labels, b.labels) and a.best_start == b.best_start
 
@@ -218,10 +219,12 @@ def test_draw_starts():
 
 def test_intercept_handling(separated):
     y, X, _ = separated
-    a = fit_tclustreg(X, y, 3, nsamp=30, seed=1)
-    b = fit_tclustreg(X[:, 1:], y, 3, nsamp=30, seed=1)  # ones column added
-    c = fit_tclustreg(np.column_stack([X, 2.0 * X[:, 0]]), y, 3, nsamp=30, seed=1)
-    d = fit_tclustreg(X, y, 3, nsamp=30, seed=1, intercept=False)  # X already has one
+    a = fit_tclustreg(RegressionProblem(X, y, 3), nsamp=30, seed=1)
+    b = fit_tclustreg(RegressionProblem(X[:, 1:], y, 3), nsamp=30, seed=1)  # ones column added
+    c = fit_tclustreg(RegressionProblem(np.column_stack([X, 2.0 * X[:, 0]]), y, 3), nsamp=30,
+                      seed=1)
+    d = fit_tclustreg(RegressionProblem(X, y, 3), nsamp=30, seed=1,
+                      intercept=False)  # X already has one
     for r in (b, c, d):
         assert np.array_equal(r.labels, a.labels)
         assert r.objective == pytest.approx(a.objective, rel=1e-10)
@@ -234,13 +237,14 @@ def test_intercept_handling(separated):
 
 def test_restriction_and_equal_weights(separated):
     y, X, _ = separated
-    a = fit_tclustreg(X, y, 3, nsamp=30, seed=2)
-    b = fit_tclustreg(X, y, 3, nsamp=30, seed=2, restr_factor=1e12)  # inactive restriction
+    a = fit_tclustreg(RegressionProblem(X, y, 3), nsamp=30, seed=2)
+    problem = RegressionProblem(X, y, 3)
+    b = fit_tclustreg(problem, nsamp=30, seed=2, restr_factor=1e12)  # inactive restriction
     assert np.array_equal(a.labels, b.labels) and a.objective == pytest.approx(b.objective)
-    c = fit_tclustreg(X, y, 3, nsamp=30, seed=2, restr_factor=1.0)  # equal variances
+    c = fit_tclustreg(problem, nsamp=30, seed=2, restr_factor=1.0)  # equal variances
     assert np.ptp(c.sigma2) <= 1e-8 * c.sigma2.max()
     assert c.objective <= c.loglik + 1e-8
-    e = fit_tclustreg(X, y, 3, nsamp=30, seed=2, equal_weights=True)
+    e = fit_tclustreg(RegressionProblem(X, y, 3), nsamp=30, seed=2, equal_weights=True)
     nj = e.n_j
     expected = np.sum(-math.log(3) - 0.5 * nj * (math.log(2 * math.pi) + np.log(e.sigma2))
                       - 0.5 * nj)
@@ -252,25 +256,25 @@ def test_input_errors(separated):
     bad = X.copy()
     bad[0, 1] = np.nan
     with pytest.raises(ValueError, match="finite"):
-        fit_tclustreg(bad, y, 3)
+        fit_tclustreg(RegressionProblem(bad, y, 3))
     with pytest.raises(ValueError, match="k must"):
-        fit_tclustreg(X, y, 0)
+        fit_tclustreg(RegressionProblem(X, y, 0))
     with pytest.raises(ValueError, match="nsamp"):
-        fit_tclustreg(X, y, 3, nsamp=0)
+        fit_tclustreg(RegressionProblem(X, y, 3), nsamp=0)
     with pytest.raises(ValueError, match="refsteps"):
-        fit_tclustreg(X, y, 3, refsteps=0)
+        fit_tclustreg(RegressionProblem(X, y, 3), refsteps=0)
     with pytest.raises(ValueError, match="restr_factor"):
-        fit_tclustreg(X, y, 3, restr_factor=0.5)
+        fit_tclustreg(RegressionProblem(X, y, 3), restr_factor=0.5)
     with pytest.raises(ValueError, match="rank deficient"):
-        fit_tclustreg(np.column_stack([X, X[:, 1] + X[:, 2]]), y, 3)
+        fit_tclustreg(RegressionProblem(np.column_stack([X, X[:, 1] + X[:, 2]]), y, 3))
     with pytest.raises(ValueError, match="too few points"):
-        fit_tclustreg(X[:11], y[:11], 3)
+        fit_tclustreg(RegressionProblem(X[:11], y[:11], 3))
     with pytest.raises(ValueError, match="length n"):
-        fit_tclustreg(X, y[:-1], 3)
+        fit_tclustreg(RegressionProblem(X, y[:-1], 3))
 
 
 def test_all_starts_abandoned_raises(separated):
     y, X, _ = separated
     n = 3 * (X.shape[1] + 1)  # n = k(p + 1): no cluster can reach p + 2 points
     with pytest.raises(RuntimeError, match="abandoned"):
-        fit_tclustreg(X[:n], y[:n], 3, nsamp=20)
+        fit_tclustreg(RegressionProblem(X[:n], y[:n], 3), nsamp=20)

@@ -222,6 +222,7 @@ def _read_start_labels(path: str, n: int, k: int) -> np.ndarray:
 
 def _cmd_bclust(args: argparse.Namespace) -> int:
     from mixopt.methods.robust.tclust import fit_tclust
+    from mixopt.problem import RobustProblem
     from mixopt.studies.fois_ch1 import Ch1Spec, run_ch1_on_dataset
 
     _check_bclust_args(args)
@@ -235,7 +236,8 @@ def _cmd_bclust(args: argparse.Namespace) -> int:
         inputs.append(Path(args.start_labels))
         start_from = f"labels in {args.start_labels}"
     else:
-        start = fit_tclust(x, args.k, args.r2, nsamp=args.nsamp, seed=args.seed).labels
+        start = fit_tclust(RobustProblem(x, args.k, args.r2), nsamp=args.nsamp,
+                           seed=args.seed).labels
         start_from = f"tclust (nsamp {args.nsamp}, seed {args.seed})"
     method = "bclust" if args.mode == "thesis" else "bclust_lik"
     options = {"solver": args.solver, "n_candidates": args.candidates,

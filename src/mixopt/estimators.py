@@ -217,18 +217,20 @@ class RestrictedClustering(ClusterMixin, BaseEstimator):
         """Cluster X (``y`` is ignored)."""
         from mixopt.methods.robust.bclust import fit_bclust
         from mixopt.methods.robust.tclust import fit_tclust
+        from mixopt.problem import RobustProblem
 
         if self.method not in ("tclust", "bclust"):
             raise ValueError(f"method must be 'tclust' or 'bclust', got {self.method!r}")
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         k = int(self.n_clusters)
-        tc = fit_tclust(X, k, float(self.r2), nsamp=int(self.nsamp), seed=_seed(self.random_state))
+        tc = fit_tclust(RobustProblem(X, k, float(self.r2)), nsamp=int(self.nsamp),
+                        seed=_seed(self.random_state))
         keep = np.asarray(tc.kept_columns, dtype=np.int64)
         labels, mu, sigma = tc.labels, tc.mu, tc.sigma
         objective, status = float(tc.objective_labels), "local"
         if self.method == "bclust":
-            res = fit_bclust(X[:, keep], k, math.sqrt(float(self.r2)), tc.labels, mode=self.mode,
-                             time_limit_s=self.time_limit)
+            res = fit_bclust(RobustProblem(X[:, keep], k, float(self.r2)), init_labels=tc.labels,
+                             mode=self.mode, time_limit_s=self.time_limit)
             labels, mu, sigma = res.labels, res.mu, res.sigma
             objective, status = float(res.objective), res.status
         self.labels_ = np.asarray(labels, dtype=np.int64)
@@ -307,8 +309,9 @@ class ClusterwiseRegression(ClusterMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> ClusterwiseRegression:
         """Fit K regressions of y on X."""
-        from mixopt.methods.regression.pclustreg import pclustreg
+        from mixopt.methods.regression.pclustreg import fit_pclustreg
         from mixopt.methods.regression.tclustreg import fit_tclustreg, loglik_hat
+        from mixopt.problem import RegressionProblem
 
         if self.method not in ("tclustreg", "pclustreg"):
             raise ValueError(f"method must be 'tclustreg' or 'pclustreg', got {self.method!r}")
@@ -318,11 +321,13 @@ class ClusterwiseRegression(ClusterMixin, BaseEstimator):
                               else np.arange(X.shape[1]))
         design = self._design(X)
         if self.method == "tclustreg":
-            res = fit_tclustreg(design, yy, k, nsamp=int(self.nsamp), seed=seed, intercept=False)
+            res = fit_tclustreg(RegressionProblem(design, yy, k), nsamp=int(self.nsamp), seed=seed,
+                                intercept=False)
             labels, status = res.labels, "local"
         else:
-            pc = pclustreg(design, yy, k, variant=self.variant, sigma_min=self.sigma_min,
-                           node_limit=self.node_limit, seed=seed, time_limit_s=self.time_limit)
+            pc = fit_pclustreg(RegressionProblem(design, yy, k), variant=self.variant,
+                               sigma_min=self.sigma_min, node_limit=self.node_limit, seed=seed,
+                               time_limit_s=self.time_limit)
             labels = pc.labels
             status = {"complete": "probabilistic"}.get(pc.status, pc.status)
         self._set_coefficients(design, yy, np.asarray(labels, dtype=np.int64), k)

@@ -95,3 +95,32 @@ def class_precision(
     else:
         raise ValueError(f"unknown precision rule {rule!r}")
     return 0.5 * (lam + lam.T)
+
+
+@dataclass
+class RobustProblem:
+    """A robust clustering instance (Fois thesis, Ch. 1): data ``X`` (n x p), ``k`` clusters,
+    eigenvalue-ratio restriction ``r2`` (the thesis' r^2: tclust's shape ratio, bclust's
+    cond(M_j) <= sqrt(r2)) and trimming proportion ``alpha`` (only 0, no trimming, is
+    implemented). The methods validate ``X`` and ``k`` themselves."""
+
+    X: NDArray[np.float64]
+    k: int
+    r2: float
+    alpha: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.alpha != 0:
+            raise ValueError(f"trimming alpha = {self.alpha} is not implemented (only alpha = 0)")
+
+
+@dataclass
+class RegressionProblem:
+    """A clusterwise regression instance (Fois thesis, Chs. 2-3): design ``X`` (n x p, used as
+    given: pclustreg expects the intercept column in it, tclustreg adds one unless its option
+    ``intercept`` is false), response ``y`` (n) and ``k`` hyperplanes. The methods validate the
+    arrays themselves."""
+
+    X: NDArray[np.float64]
+    y: NDArray[np.float64]
+    k: int

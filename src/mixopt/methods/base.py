@@ -18,28 +18,29 @@ from mixopt.problem import MAPProblem
 Status = Literal["optimal", "approximate", "time_limit", "local", "infeasible", "error"]
 
 
-@dataclass
-class MethodResult:
-    """What one method run returns.
+@dataclass(kw_only=True)
+class Result:
+    """What every method returns, whatever its family (MAP, robust clustering, regression).
 
-    ``objective`` is Problem (4) at the returned (labels, mu, pi). ``lower_bound``/``upper_bound``
-    are certified bounds on the global optimum when the method provides them (``None`` for local
-    methods). ``trace`` holds (time_s, incumbent, bound) rows for convergence plots.
+    ``labels`` is the assignment (0-based); ``objective`` the method's objective value at it (the
+    family's own sense: Problem (4) is minimised, the regression log-likelihood maximised);
+    ``lower_bound``/``upper_bound`` bound the optimal objective when the method provides them
+    (``None`` otherwise); ``status`` says how the run ended; ``solver`` names what solved it;
+    ``trace`` holds (time_s, incumbent, bound) rows; ``time_s`` is the method's own wall time when
+    it measures one; ``extra`` holds method-specific details, its ``notes`` list included.
     ``constant`` is the part of the objective that no clustering changes and that the relative
     gap leaves out: ``n log K`` for equal proportions (the gap is then that of the sum of
-    squares), 0 for free proportions; :func:`enforce_invariants` sets it from the model.
+    squares), 0 otherwise; :func:`enforce_invariants` sets it from the model.
     """
 
     labels: NDArray[np.int64]
-    mu: NDArray[np.float64]
-    pi: NDArray[np.float64]
     objective: float
-    status: Status
+    status: str
     lower_bound: float | None = None
     upper_bound: float | None = None
-    iterations: int | None = None
     solver: dict[str, Any] = field(default_factory=dict)
     trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
+    time_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     constant: float = 0.0
 
@@ -50,16 +51,46 @@ class MethodResult:
             return None
         return relative_gap(self.upper_bound, self.lower_bound, self.constant)
 
+    @property
+    def notes(self) -> list[str]:
+        """Remarks the method or the common checks attached to the run."""
+        return list(self.extra.get("notes", []))
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The fitted model parameters by name (family-specific)."""
+        return {}
+
 
 def relative_gap(upper: float, lower: float, constant: float = 0.0) -> float:
     """``(upper - lower) / |upper - constant|``: the relative gap of the part of the objective
-    that depends on the clustering (``constant``: :attr:`MethodResult.constant`)."""
+    that depends on the clustering (``constant``: :attr:`Result.constant`)."""
     return (upper - lower) / max(abs(upper - constant), 1e-12)
 
 
 def objective_constant(problem: MAPProblem) -> float:
     """The constant the relative gap leaves out: ``n log K`` for equal proportions, else 0."""
     return equal_constant(problem.n, problem.k) if problem.proportions == "equal" else 0.0
+
+
+@dataclass(kw_only=True)
+class MethodResult(Result):
+    """What one MAP method run returns.
+
+    ``objective`` is Problem (4) at the returned (labels, mu, pi). ``lower_bound``/``upper_bound``
+    are certified bounds on the global optimum when the method provides them (``None`` for local
+    methods). ``trace`` holds (time_s, incumbent, bound) rows for convergence plots.
+    """
+
+    mu: NDArray[np.float64]
+    pi: NDArray[np.float64]
+    status: Status
+    iterations: int | None = None
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Means ``mu`` (K x d) and proportions ``pi``."""
+        return {"mu": self.mu, "pi": self.pi}
 
 
 MethodFn = Callable[..., MethodResult]
@@ -78,13 +109,16 @@ class ModelNotSupportedError(ValueError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a MAP method can honour: side-constraint keys, proportions models, empty clusters
-    (``min_size: 0``), and whether it certifies optimality with a lower bound."""
+    """What a method can honour: side-constraint keys, proportions models, empty clusters
+    (``min_size: 0``), whether it certifies optimality with a bound, and the family and problem
+    type it solves (MAP methods: ``MAPProblem``)."""
 
     constraints: tuple[str, ...]
     proportions: tuple[str, ...] = ("free",)
     empty_clusters: bool = True
     certifies: bool = False
+    family: str = "map"
+    problem: str = "MAPProblem"
 
 
 CAPABILITIES: dict[str, Capabilities] = {}
@@ -232,3 +266,25 @@ def capabilities(name: str) -> Capabilities:
 def run_method(name: str, problem: MAPProblem, seed: int, **options: Any) -> MethodResult:
     """Run method ``name`` on ``problem`` with ``seed`` and method-specific ``options``."""
     return get_method(name)(problem, seed=seed, **options)
+
+
+def family_method(name: str, family: str, problem_type: type,
+                  certifies: bool = False) -> Callable[[Callable[..., Result]],
+                                                       Callable[..., Result]]:
+    """Register a robust-clustering or regression method's capabilities: ``fit(problem,
+    **options)`` takes a ``problem_type`` instance (TypeError otherwise)."""
+    caps = Capabilities((), (), False, certifies, family, problem_type.__name__)
+    CAPABILITIES[name] = caps
+
+    def wrap(fit: Callable[..., Result]) -> Callable[..., Result]:
+        @functools.wraps(fit)
+        def wrapper(problem: Any, **options: Any) -> Result:
+            if not isinstance(problem, problem_type):
+                raise TypeError(f"{name} takes a {problem_type.__name__}, got "
+                                f"{type(problem).__name__}")
+            return fit(problem, **options)
+
+        wrapper.capabilities = caps  # type: ignore[attr-defined]
+        return wrapper
+
+    return wrap

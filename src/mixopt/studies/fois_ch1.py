@@ -37,6 +37,7 @@ from mixopt.methods.robust.bclust import fit_bclust
 from mixopt.methods.robust.bclust_objective import BclustSolverError, bclust_objective
 from mixopt.methods.robust.tclust import fit_tclust
 from mixopt.metrics import adjusted_rand_index, label_accuracy
+from mixopt.problem import RobustProblem
 from mixopt.records import SOLUTION_STATUSES, read_record, record_id, write_record
 
 CH1_METHODS = ("random", "tclust", "bclust", "bclust_lik", "oracle")
@@ -109,8 +110,9 @@ def run_method(spec: Ch1Spec, ds: Dataset, k: int, start_labels: np.ndarray | No
         return MethodOutput(ds.labels.copy(), None, "baseline", 0.0, 0.0, mixopt_solver)
     if spec.method == "tclust":
         res, w, c = _timed(lambda: fit_tclust(
-            ds.X, k, spec.r2, nsamp=int(opts.get("nsamp", 300)), niter=int(opts.get("niter", 15)),
-            seed=spec.seed, restriction=opts.get("restriction", "gpcm")))
+            RobustProblem(ds.X, k, spec.r2), nsamp=int(opts.get("nsamp", 300)),
+            niter=int(opts.get("niter", 15)), seed=spec.seed,
+            restriction=opts.get("restriction", "gpcm")))
         return MethodOutput(res.labels, float(res.objective_labels), "local", w, c, mixopt_solver,
                             extra={"tclust_objective": float(res.objective),
                                    "n_iter": int(res.n_iter), "converged": bool(res.converged),
@@ -122,7 +124,7 @@ def run_method(spec: Ch1Spec, ds: Dataset, k: int, start_labels: np.ndarray | No
     mode = BCLUST_MODES[spec.method]
     solver = str(opts.get("solver", "CLARABEL")).upper()
     res, w, c = _timed(lambda: fit_bclust(
-        ds.X, k, math.sqrt(spec.r2), start_labels, mode=mode,
+        RobustProblem(ds.X, k, spec.r2), init_labels=start_labels, mode=mode,
         policy=opts.get("policy", "singletons"), set_size=int(opts.get("set_size", 1)),
         n_candidates=opts.get("n_candidates"), solver=solver,
         rel_tol=float(opts.get("rel_tol", 1e-9)), time_limit_s=opts.get("time_limit_s")))
@@ -139,7 +141,7 @@ def run_method(spec: Ch1Spec, ds: Dataset, k: int, start_labels: np.ndarray | No
         extra={"mode": mode, "n_outer": res.n_outer, "n_inner_moves": res.n_inner_moves,
                "n_search_moves": res.n_search_moves, "n_cluster_solves": res.n_cluster_solves,
                "n_cache_hits": res.n_cache_hits, **res.extra},
-        trace=[[t, v, None] for t, v in res.history], notes=notes)
+        trace=[list(row) for row in res.trace], notes=notes)
 
 
 OBJECTIVE_DEFINITIONS = {

@@ -100,33 +100,34 @@ def run_regression_method(base: str, X: np.ndarray, y: np.ndarray, k: int, seed:
                           options: dict[str, Any], truth: np.ndarray | None
                           ) -> tuple[np.ndarray, str, dict[str, Any], dict[str, Any]]:
     """(labels, status, extra, solver info) of one method."""
-    from mixopt.methods.regression.pclustreg import pclustreg
+    from mixopt.methods.regression.pclustreg import fit_pclustreg
     from mixopt.methods.regression.tclustreg import fit_tclustreg
+    from mixopt.problem import RegressionProblem
 
     if base == "oracle":
         if truth is None:
             raise ValueError("the oracle needs the true labels")
         return truth.copy(), "baseline", {}, {"name": "oracle"}
     if base == "tclustreg":
-        res = fit_tclustreg(X, y, k, nsamp=int(options.get("nsamp", 300)), seed=seed,
-                            intercept=bool(options.get("intercept", True)))
+        res = fit_tclustreg(RegressionProblem(X, y, k), nsamp=int(options.get("nsamp", 300)),
+                            seed=seed, intercept=bool(options.get("intercept", True)))
         extra = {"tclustreg_objective": float(res.objective), "best_start": int(res.best_start),
                  "n_abandoned": int(res.n_abandoned)}
         return res.labels, "local", extra, {"name": "mixopt.tclustreg"}
     variant = "chi2" if base == "pclustreg1" else "F"
     p = X.shape[1]
     n_min = options.get("n_min")
-    res = pclustreg(
-        X, y, k, variant=variant, s=float(options.get("s", 0.999)),
+    res = fit_pclustreg(
+        RegressionProblem(X, y, k), variant=variant, s=float(options.get("s", 0.999)),
         n_min=p + 1 if n_min is None else int(n_min),
         sigma_min=_sigma_min(options),
         node_limit=options.get("node_limit"), restarts=int(options.get("restarts", 1)),
         seed=seed, time_limit_s=options.get("time_limit_s"),
         f_dof_scaling=bool(options.get("f_dof_scaling", False)))
-    extra = {"variant": variant, "n_expanded": res.n_expanded, "loglik_method": res.loglik,
+    extra = {"variant": variant, "n_expanded": res.n_expanded, "loglik_method": res.objective,
              "n_nodes_created": res.n_nodes_created, "n_cuts": res.n_cuts,
              "n_cem_runs": res.n_cem_runs, "n_dp_solves": res.n_dp_solves,
-             "best_open_upper_bound": res.best_ub_at_stop}
+             "best_open_upper_bound": res.upper_bound}
     status = {"complete": "probabilistic"}.get(res.status, res.status)
     return res.labels, status, extra, {"name": f"mixopt.pclustreg ({variant})"}
 

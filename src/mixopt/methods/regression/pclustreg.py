@@ -20,7 +20,7 @@ Leaves (all points assigned) are evaluated exactly. With ``node_limit`` (maximum
 expanded nodes) or ``time_limit_s`` the method is a heuristic and the guarantee of Theorem 2.2.4
 does not hold (status "node_limit" / "time_limit").
 
-Choices where the thesis is silent (documented here and in :func:`pclustreg`):
+Choices where the thesis is silent (documented here and in :func:`fit_pclustreg`):
 
 * The root node also gets a CEM lower bound (a plain random start), so an incumbent exists
   before the first expansion.
@@ -40,7 +40,7 @@ Choices where the thesis is silent (documented here and in :func:`pclustreg`):
   ``cem_max_iter`` passes; the best assignment seen is kept.
 * The incumbent is the best log L^ over all CEM runs and leaves, recomputed by least squares
   (:func:`loglik_hat`). Leaves get no CEM run.
-* ``best_ub_at_stop`` is the largest bound among the open nodes (the popped, unexpanded node
+* ``upper_bound`` is the largest bound among the open nodes (the popped, unexpanded node
   included), or the incumbent if the queue is empty.
 """
 
@@ -50,12 +50,12 @@ import heapq
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mixopt.methods.base import Result, family_method
 from mixopt.methods.regression.pclustreg_bounds import (
     HAVE_NUMBA,
     QuantileTables,
@@ -65,6 +65,7 @@ from mixopt.methods.regression.pclustreg_bounds import (
     node_upper_bound,
 )
 from mixopt.methods.regression.tclustreg import loglik_hat
+from mixopt.problem import RegressionProblem
 from mixopt.progress import Progress
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -249,31 +250,26 @@ class NodeRecord:
     status: str
 
 
-@dataclass
-class PclustregResult:
-    """Output of :func:`pclustreg` (labels 0-based, original point order).
+@dataclass(kw_only=True)
+class PclustregResult(Result):
+    """Output of :func:`fit_pclustreg` (labels 0-based, original point order).
 
-    ``status``: "complete" (queue exhausted or best bound <= incumbent: Theorem 2.2.4 applies),
-    "node_limit" or "time_limit" (heuristic). ``trace``: (time_s, incumbent, best open bound)
-    after the root and after every expansion. ``permutation``: the branching order (original
-    indices). ``n_cuts`` counts the children not queued (bound <= incumbent, or -inf: no
-    completion with all clusters >= n_MIN); leaves are counted in ``extra["n_leaves"]``;
-    ``n_nodes_created`` includes the root, cut nodes and leaves.
+    ``objective`` is the incumbent's log L^ (maximised), also ``lower_bound``; ``upper_bound`` is
+    the best open node's bound at the stop (holds with probability s; the incumbent's value when
+    the queue is empty). ``status``: "complete" (queue exhausted or best bound <= incumbent:
+    Theorem 2.2.4 applies), "node_limit" or "time_limit" (heuristic). ``trace``: (time_s,
+    incumbent, best open bound) after the root and after every expansion. ``permutation``: the
+    branching order (original indices). ``n_cuts`` counts the children not queued (bound <=
+    incumbent, or -inf: no completion with all clusters >= n_MIN); leaves are counted in
+    ``extra["n_leaves"]``; ``n_nodes_created`` includes the root, cut nodes and leaves.
     """
 
-    labels: NDArray[np.int64]
-    loglik: float
-    status: str
     n_expanded: int
     n_nodes_created: int
     n_cuts: int
     n_cem_runs: int
     n_dp_solves: int
-    best_ub_at_stop: float
-    trace: list[tuple[float, float, float]]
-    time_s: float
     permutation: NDArray[np.int64]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,7 +279,7 @@ class PclustregResult:
 def _check_inputs(X: ArrayLike, y: ArrayLike, k: int, s: float, n_min: int | None,
                   sigma_min: float | None, variant: str, node_limit: int | None, restarts: int,
                   time_limit_s: float | None) -> tuple[NDArray, NDArray, int]:
-    """Validate the inputs of :func:`pclustreg`; returns (X, y, n_min)."""
+    """Validate the inputs of :func:`fit_pclustreg`; returns (X, y, n_min)."""
     x = np.asarray(X, dtype=float)
     yy = np.asarray(y, dtype=float)
     if x.ndim != 2:
@@ -326,22 +322,23 @@ def _check_inputs(X: ArrayLike, y: ArrayLike, k: int, s: float, n_min: int | Non
     return x, yy, int(n_min)
 
 
-def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: int | None = None,
-              sigma_min: float | None = None, variant: Variant = "chi2",
-              node_limit: int | None = None, restarts: int = 1,
-              seed: int | np.random.Generator = 0, time_limit_s: float | None = None,
-              f_dof_scaling: bool = False, symmetry_breaking: bool = False,
-              cem_max_iter: int = 100,
-              node_callback: Callable[[NodeRecord], None] | None = None) -> PclustregResult:
+@family_method("pclustreg", "regression", RegressionProblem, certifies=True)
+def fit_pclustreg(problem: RegressionProblem, *, s: float = 0.999, n_min: int | None = None,
+                  sigma_min: float | None = None, variant: Variant = "chi2",
+                  node_limit: int | None = None, restarts: int = 1,
+                  seed: int | np.random.Generator = 0, time_limit_s: float | None = None,
+                  f_dof_scaling: bool = False, symmetry_breaking: bool = False,
+                  cem_max_iter: int = 100,
+                  node_callback: Callable[[NodeRecord], None] | None = None) -> PclustregResult:
     """Probabilistic branch-and-bound for clusterwise regression (Sec. 2.2, Theorem 2.2.4).
 
-    ``X`` n x p (p coefficients, the intercept column included), ``y`` n, ``k`` hyperplanes;
-    ``s`` success probability (eps = (1 - s)/(n + k)); ``n_min`` underestimate of the smallest
-    cluster (default p + 1); ``sigma_min`` underestimate of the smallest noise sd (required by
-    "chi2"; for "F" only the clusters with < p + 1 points use it, and ``None`` gives them an
-    infinite bound); ``variant`` "chi2" (Eq. 2.3, pclustreg1) or "F" (Sec. 3.1, pclustreg2);
-    ``node_limit`` maximum number of expanded nodes (None: unlimited); ``restarts`` CEM runs per
-    node; ``time_limit_s`` checked before each expansion.
+    ``problem.X`` n x p (p coefficients, the intercept column included), ``problem.y`` n,
+    ``problem.k`` hyperplanes; ``s`` success probability (eps = (1 - s)/(n + k)); ``n_min``
+    underestimate of the smallest cluster (default p + 1); ``sigma_min`` underestimate of the
+    smallest noise sd (required by "chi2"; for "F" only the clusters with < p + 1 points use it,
+    and ``None`` gives them an infinite bound); ``variant`` "chi2" (Eq. 2.3, pclustreg1) or "F"
+    (Sec. 3.1, pclustreg2); ``node_limit`` maximum number of expanded nodes (None: unlimited);
+    ``restarts`` CEM runs per node; ``time_limit_s`` checked before each expansion.
 
     Extensions (off by default): ``f_dof_scaling`` uses the correctly scaled F quantile
     (d1/d2) F_eps(d1, d2) (see :mod:`pclustreg_bounds`); ``symmetry_breaking`` lets point l + 1
@@ -351,6 +348,7 @@ def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: in
     thesis is silent are listed in the module docstring.
     """
     t0 = time.perf_counter()
+    X, y, k = problem.X, problem.y, problem.k
     x, yy, n_min = _check_inputs(X, y, k, s, n_min, sigma_min, variant, node_limit, restarts,
                                  time_limit_s)
     if cem_max_iter < 1:
@@ -486,14 +484,16 @@ def pclustreg(X: ArrayLike, y: ArrayLike, k: int, *, s: float = 0.999, n_min: in
     labels[perm] = inc_lab
     return PclustregResult(
         labels=labels,
-        loglik=float(inc_ll),
+        objective=float(inc_ll),
+        lower_bound=float(inc_ll),
+        upper_bound=float(best_ub),
         status=status,
+        solver={"name": f"mixopt.pclustreg ({variant})"},
         n_expanded=n_expanded,
         n_nodes_created=counters["created"],
         n_cuts=counters["cuts"],
         n_cem_runs=counters["cem"],
         n_dp_solves=counters["dp"],
-        best_ub_at_stop=float(best_ub),
         trace=trace,
         time_s=time.perf_counter() - t0,
         permutation=perm,

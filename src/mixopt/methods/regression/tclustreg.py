@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mixopt.methods.base import Result, family_method
+from mixopt.problem import RegressionProblem
 from mixopt.progress import Progress
 from mixopt.simulate.mixsim import restreigen
 
@@ -43,10 +46,10 @@ _BATCH_ENTRIES = 1 << 19
 _MAX_BATCH_BYTES = 1 << 30
 
 
-@dataclass
-class TclustregResult:
+@dataclass(kw_only=True)
+class TclustregResult(Result):
     """Output of :func:`fit_tclustreg` (FSDA ``out`` fields, docs/reference-tclustreg.md 3; labels
-    0-based).
+    0-based; ``status`` is ``local``).
 
     ``objective`` is FSDA's ``out.obj`` (the stored step objective, 3 step 6); ``loglik`` is
     :func:`loglik_hat` of ``labels`` (OLS refit per cluster). They agree for the thesis settings
@@ -55,18 +58,19 @@ class TclustregResult:
     for abandoned starts).
     """
 
-    labels: NDArray[np.int64]
     beta: NDArray[np.float64]
     sigma2: NDArray[np.float64]
     n_j: NDArray[np.int64]
-    objective: float
     loglik: float
     best_start: int
     best_step: int
     fullsol: NDArray[np.float64]
     n_abandoned: int
-    time_s: float
-    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Coefficients ``beta`` (p x k), error variances ``sigma2`` and cluster sizes ``n_j``."""
+        return {"beta": self.beta, "sigma2": self.sigma2, "n_j": self.n_j}
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,11 +461,13 @@ def _run_starts(X: NDArray, y: NDArray, k: int, subsets: ArrayLike, props: Array
 # main entry point
 
 
-def fit_tclustreg(X: ArrayLike, y: ArrayLike, k: int, nsamp: int = 300, refsteps: int = 10,
+@family_method("tclustreg", "regression", RegressionProblem)
+def fit_tclustreg(problem: RegressionProblem, *, nsamp: int = 300, refsteps: int = 10,
                   seed: int | np.random.Generator = 0, restr_factor: float | None = None,
                   equal_weights: bool = False, intercept: bool = True,
                   batch_size: int | None = None) -> TclustregResult:
-    """tclustreg with alphaLik = alphaX = 0, mixt = 0 (docs/reference-tclustreg.md 1-3).
+    """tclustreg with alphaLik = alphaX = 0, mixt = 0 (docs/reference-tclustreg.md 1-3) on
+    ``problem`` (``intercept``: add a ones column to ``problem.X`` unless it has one).
 
     ``nsamp`` random starts (uniform subsets of k p distinct points, :func:`draw_starts`), each
     with exactly ``refsteps`` C-steps. ``restr_factor=None`` (or inf): no variance restriction (the
@@ -470,7 +476,8 @@ def fit_tclustreg(X: ArrayLike, y: ArrayLike, k: int, nsamp: int = 300, refsteps
     :func:`prepare_design`) and RuntimeError if every start is abandoned.
     """
     t0 = time.perf_counter()
-    x, yy, cols = prepare_design(X, y, k, intercept)
+    k = problem.k
+    x, yy, cols = prepare_design(problem.X, problem.y, k, intercept)
     n, p = x.shape
     for name, val in (("nsamp", nsamp), ("refsteps", refsteps)):
         if not (isinstance(val, int | np.integer) and not isinstance(val, bool) and val >= 1):
@@ -489,6 +496,8 @@ def fit_tclustreg(X: ArrayLike, y: ArrayLike, k: int, nsamp: int = 300, refsteps
                            f"<= p + 1 = {p + 1} points); try more starts or a smaller k")
     return TclustregResult(
         labels=best.labels,
+        status="local",
+        solver={"name": "mixopt.tclustreg"},
         beta=best.beta.T.copy(),
         sigma2=best.sigma2,
         n_j=best.n_j,

@@ -36,12 +36,13 @@ import heapq
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mixopt.methods.base import Result, family_method
 from mixopt.methods.robust.bclust_objective import (
     MIN_CLUSTER_SIZE,
     ClusterFit,
@@ -51,32 +52,32 @@ from mixopt.methods.robust.bclust_objective import (
     check_restriction,
     cluster_solver,
 )
+from mixopt.problem import RobustProblem
 from mixopt.progress import Progress
 
 Policy = Literal["singletons", "sets"]
 
 
-@dataclass
-class BclustResult:
-    """Output of :func:`fit_bclust` (labels 0-based).
+@dataclass(kw_only=True)
+class BclustResult(Result):
+    """Output of :func:`fit_bclust` (labels 0-based; ``objective`` is Obj, minimised).
 
-    ``history`` holds (time_s, Obj) at the start of every outer iteration and at the end;
+    ``trace`` holds (time_s, Obj, None) at the start of every outer iteration and at the end;
     ``status`` is ``local`` (no neighbour improves) or ``time_limit``.
     """
 
-    labels: NDArray[np.int64]
-    objective: float
     fits: list[ClusterFit]
-    status: str
     mode: str
-    history: list[tuple[float, float]]
     n_outer: int
     n_inner_moves: int
     n_search_moves: int
     n_cluster_solves: int
     n_cache_hits: int
-    time_s: float
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Cluster means ``mu`` and covariances ``sigma``."""
+        return {"mu": self.mu, "sigma": self.sigma}
 
     @property
     def mu(self) -> NDArray[np.float64]:
@@ -212,19 +213,22 @@ def check_start(labels: NDArray[np.int64], k: int) -> None:
                          f">= {MIN_CLUSTER_SIZE} points in each of the k = {k} clusters")
 
 
-def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mode = "thesis",
+@family_method("bclust", "robust", RobustProblem)
+def fit_bclust(problem: RobustProblem, *, init_labels: ArrayLike, mode: Mode = "thesis",
                policy: Policy = "singletons", set_size: int = 1, n_candidates: int | None = None,
                solver: str = "CLARABEL", closed_form: bool = True, rel_tol: float = 1e-9,
                max_outer: int = 500_000, time_limit_s: float | None = None) -> BclustResult:
     """Algorithm 1 of the thesis from ``init_labels`` (module docstring).
 
-    ``R`` bounds cond(M_j) (the thesis' r^2 is R^2); ``n_candidates`` is h (default floor(n/10));
-    ``solver`` is the cvxpy solver for conic cluster problems (thesis mode, or likelihood mode with
-    ``closed_form=False``); ``time_limit_s`` stops the search between solves (status
-    ``time_limit``, best labels kept).
+    cond(M_j) is bounded by R = sqrt(``problem.r2``); ``n_candidates`` is h (default
+    floor(n/10)); ``solver`` is the cvxpy solver for conic cluster problems (thesis mode, or
+    likelihood mode with ``closed_form=False``); ``time_limit_s`` stops the search between solves
+    (status ``time_limit``, best labels kept).
     """
-    Xa, labels = check_labels(X, init_labels, k)
-    R = check_restriction(R)
+    k = problem.k
+    Xa, labels = check_labels(problem.X, init_labels, k)
+    r2 = float(problem.r2)
+    R = check_restriction(math.sqrt(r2) if r2 >= 0 else math.nan)
     n = Xa.shape[0]
     if policy not in ("singletons", "sets"):
         raise ValueError("policy must be 'singletons' (Policy 2) or 'sets' (Policy 1), "
@@ -244,7 +248,7 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
 
     fits = cache.fits(labels, k)
     obj = float(sum(f.value for f in fits))
-    history: list[tuple[float, float]] = []
+    history: list[tuple[float, float | None, float | None]] = []
     n_outer = n_inner = n_search = 0
     status = "local"
     progress = Progress("bclust", t0=t0)
@@ -255,7 +259,7 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
 
     while n_outer < max_outer:
         n_outer += 1
-        history.append((time.perf_counter() - t0, obj))
+        history.append((time.perf_counter() - t0, obj, None))
         while True:  # CEM inner loop
             if timed_out():
                 status = "time_limit"
@@ -297,9 +301,10 @@ def fit_bclust(X: ArrayLike, k: int, R: float, init_labels: ArrayLike, mode: Mod
             break
     progress.done(status, **progress_fields())
     elapsed = time.perf_counter() - t0
-    history.append((elapsed, obj))
+    history.append((elapsed, obj, None))
     return BclustResult(
-        labels=labels, objective=obj, fits=fits, status=status, mode=mode, history=history,
+        labels=labels, objective=obj, fits=fits, status=status, mode=mode, trace=history,
+        solver={"name": "mixopt.bclust", "options": {"mode": mode, "solver": solver}},
         n_outer=n_outer, n_inner_moves=n_inner, n_search_moves=n_search,
         n_cluster_solves=cache.solves, n_cache_hits=cache.hits, time_s=elapsed,
         extra={"policy": policy, "set_size": u, "n_candidates": h, "rel_tol": rel_tol,

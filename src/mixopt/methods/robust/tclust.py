@@ -25,13 +25,15 @@ with m_j the cluster mean and S_j the restricted version of the ML scatter (divi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 
+from mixopt.methods.base import Result, family_method
+from mixopt.problem import RobustProblem
 from mixopt.progress import Progress
 from mixopt.simulate.mixsim import GPCM, restr_sigma_gpcm, restreigen
 
@@ -39,21 +41,19 @@ Restriction = Literal["gpcm", "eigen"]
 _LOG2PI = math.log(2.0 * math.pi)
 
 
-@dataclass
-class TclustResult:
+@dataclass(kw_only=True)
+class TclustResult(Result):
     """Output of :func:`fit_tclust` (FSDA ``out`` fields, docs/reference-tclust.md 3.4; labels
-    0-based).
+    0-based; ``status`` is ``local``).
 
     ``objective`` is FSDA's ``obj``: the step objective of the best start (docs/reference-tclust.md
-    3.3). ``objective_labels`` is :func:`tclust_objective` of the returned ``labels`` (after the
-    final reassignment 3.4), the quantity comparable with the random/oracle baselines.
+    3.3), maximised. ``objective_labels`` is :func:`tclust_objective` of the returned ``labels``
+    (after the final reassignment 3.4), the quantity comparable with the random/oracle baselines.
     """
 
-    labels: NDArray[np.int64]
     mu: NDArray[np.float64]
     sigma: NDArray[np.float64]
     pi: NDArray[np.float64]
-    objective: float
     objective_labels: float
     n_iter: int
     converged: bool
@@ -62,7 +62,11 @@ class TclustResult:
     n_not_converged: int
     best_start: int
     kept_columns: NDArray[np.int64]
-    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Means ``mu``, covariances ``sigma`` (of ``kept_columns``) and proportions ``pi``."""
+        return {"mu": self.mu, "sigma": self.sigma, "pi": self.pi}
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,18 +248,21 @@ def _start(X: NDArray, k: int, rng: np.random.Generator, restr_factor: float,
 # main entry point
 
 
-def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 300,
-               niter: int = 15, seed: int | np.random.Generator = 0, equal_weights: bool = True,
+@family_method("tclust", "robust", RobustProblem)
+def fit_tclust(problem: RobustProblem, *, nsamp: int | None = 300, niter: int = 15,
+               seed: int | np.random.Generator = 0, equal_weights: bool = True,
                restriction: Restriction = "gpcm", reftol: float = 1e-5, cdet: float = 100.0,
                shb: float = 50.0) -> TclustResult:
     """tclust, alpha = 0 (docs/reference-tclust.md 3): ``nsamp`` random starts, <= ``niter``
-    concentration steps.
+    concentration steps; the restriction factor (FSDA's shw, or restrfactor for ``eigen``) is
+    ``problem.r2``.
 
     ``nsamp=None`` uses FSDA's default min(300, C(n, k(v+1))). The best start is the one with the
     largest final step objective (ties: later start); the returned labels come from one more
     assignment with its parameters (3.4). Constant columns are dropped first
     (docs/reference-tclust.md 1); ``mu``/``sigma`` refer to ``kept_columns``.
     """
+    X, k, restr_factor = problem.X, problem.k, problem.r2
     if not equal_weights:
         raise NotImplementedError("only equal weights (the thesis call) are implemented")
     if restriction not in ("gpcm", "eigen"):
@@ -295,6 +302,9 @@ def fit_tclust(X: ArrayLike, k: int, restr_factor: float, nsamp: int | None = 30
     siz = np.bincount(labels, minlength=k).astype(float)
     return TclustResult(
         labels=labels,
+        status="local",
+        solver={"name": "mixopt.tclust", "options": {"nsamp": nsamp, "niter": niter,
+                                                     "restriction": restriction}},
         mu=mu,
         sigma=sigma,
         pi=siz / n,
