@@ -18,9 +18,11 @@ from mixopt import plan
 from mixopt.cli import main
 
 # A small profile over the project's configuration: Table 2 with EM and MINLP on its three data
-# sets and two seeds, Fig. 1 with MINLP at one size, PAM50 with MINLP (labels) and MIQP (without).
+# sets and two seeds, Fig. 1 with MINLP at one size, PAM50 with MINLP (labels) and MIQP (without),
+# the MSSC benchmark on ruspini only.
 TINY = {
     "studies": {
+        "mssc_benchmark": {"selected": ["ruspini_k4"]},
         "flaherty_table2": {"columns": ["em", "minlp"]},
         "flaherty_fig1": {"methods": ["minlp"], "trace_n": 6},
         "flaherty_pam50": {"methods": ["minlp"], "nolabels_methods": ["miqp"]},
@@ -81,7 +83,7 @@ def test_plan_counts_measured_similar_and_budget_bound_jobs(tiny, capsys):
     assert float(pam["core_hours"]) == pytest.approx(500 / 3600, abs=1e-6)
     assert rows["flaherty_fig1_run"]["jobs_budget"] == "1"
     assert rows["fois_ch1_run"]["jobs_none"] == rows["fois_ch1_run"]["jobs"]
-    assert rows["preprocess"]["jobs"] == "13" and rows["preprocess"]["core_hours"] == "0.0"
+    assert rows["preprocess"]["jobs"] == "14" and rows["preprocess"]["core_hours"] == "0.0"
 
 
 def test_plan_text_gives_totals_and_wall_times(tiny, capsys):
@@ -90,8 +92,9 @@ def test_plan_text_gives_totals_and_wall_times(tiny, capsys):
                  *configs, "--cores", "2", "--nodes", "2", "--cores-per-node", "3",
                  "--job-overhead", "0"]) == 0
     out = capsys.readouterr().out
-    # 238 core-s of Table 2, 500 of PAM50, 50 of Fig. 1: 788 core-s = 0.2 core-hours; on 2
-    # cores 394 s, on 6 cores 131 s; on 8 cores the longest job (100 s) bounds it.
+    # 238 core-s of Table 2, 500 of PAM50, 50 of Fig. 1, 50 of the MSSC benchmark: 838 core-s =
+    # 0.2 core-hours; on 2 cores 419 s, on 6 cores 140 s; on 12 cores the longest job (100 s)
+    # bounds it.
     assert re.search(r"total: [\d,]+ jobs, 0\.2 core-hours \(0\.0 measured, 0\.0 from similar "
                      r"runs, 0\.2 budget-bound, 0\.0 job start-up\)", out)
     assert "wall time on 2 cores: 0.1 h" in out
@@ -99,10 +102,10 @@ def test_plan_text_gives_totals_and_wall_times(tiny, capsys):
     assert "note: some jobs use 4 threads, more than one node's 3 cores" in out
     rows = plan.plan(plan.workflow_jobs(_merged(configs), "tiny"),
                      plan.RecordIndex.from_dir(records))
-    assert plan.core_hours(rows) * 3600 == pytest.approx(788)
-    assert plan.wall_hours(rows, 2) * 3600 == pytest.approx(394)
-    assert plan.wall_hours(rows, 6) * 3600 == pytest.approx(788 / 6)
-    assert plan.wall_hours(rows, 8) * 3600 == pytest.approx(100)
+    assert plan.core_hours(rows) * 3600 == pytest.approx(838)
+    assert plan.wall_hours(rows, 2) * 3600 == pytest.approx(419)
+    assert plan.wall_hours(rows, 6) * 3600 == pytest.approx(838 / 6)
+    assert plan.wall_hours(rows, 12) * 3600 == pytest.approx(100)
 
 
 def test_job_overhead_counts_once_per_job_on_one_core(tiny, capsys):
@@ -143,7 +146,7 @@ def test_small_rules_without_records_fold_into_one_row(tiny, capsys):
     # the tiny profile's simulations have fewer than 100 jobs: they fold with the tables
     assert re.search(r"^\d+ other rules +\d+ ", folded, flags=re.M)
     assert not re.search(r"^preprocess ", folded, flags=re.M)
-    assert re.search(r"^preprocess +13 ", full, flags=re.M)
+    assert re.search(r"^preprocess +14 ", full, flags=re.M)
     assert folded.splitlines()[-3:] == full.splitlines()[-3:]     # the same totals
 
 

@@ -30,7 +30,7 @@ from mixopt.studies.fois_ch23_figures import ch23_figures
 from mixopt.studies.fois_settings import scenario_settings
 
 GLOBAL_METHODS = ("minlp", "miqp", "exact")  # as workflow/rules/common.smk
-TABLE_VIEWS = 10        # reports.smk: the fidelity report's nine tables and Table 3
+TABLE_VIEWS = 11        # reports.smk: the fidelity report's nine tables, Table 3, MSSC
 FIDELITY_REPORTS = 1
 PAM50_SUMMARIES = ("flaherty_fig2", "flaherty_fig3", "flaherty_table3", "flaherty_pam50_gap",
                    "flaherty_pam50_agreement")
@@ -194,17 +194,40 @@ def fois_ch23_jobs(config: dict[str, Any], prof: dict[str, Any]) -> list[Job]:
     return list(simulations.values()) + jobs
 
 
+def mssc_jobs(config: dict[str, Any], prof: dict[str, Any]) -> list[Job]:
+    """The MSSC benchmark: one ``exact`` run per instance with the profile's limit and threads."""
+    from mixopt.studies import mssc_benchmark as mssc
+
+    limits = prof.get("mssc_benchmark", {"time_limit_s": prof["time_limit_s"],
+                                         "threads": prof["threads"]})
+    limit = float(limits["time_limit_s"])
+    threads = limits["threads"]
+    threads = int(threads.get(mssc.METHOD, 1) if isinstance(threads, dict) else threads)
+    runtime = int(limit / 60) + 10   # mssc_benchmark.smk
+    return [Job("mssc_benchmark_run", mssc.STUDY, name, mssc.METHOD, threads, limit,
+                runtime_min=runtime)
+            for name in mssc.instances(config["studies"]["mssc_benchmark"])]
+
+
+def _mssc_datasets(config: dict[str, Any]) -> list[str]:
+    from mixopt.studies import mssc_benchmark as mssc
+
+    return list(dict.fromkeys(inst.dataset for inst in
+                              mssc.instances(config["studies"]["mssc_benchmark"]).values()))
+
+
 def summary_jobs(config: dict[str, Any]) -> list[Job]:
     """Jobs that write no record: downloads, preprocessing, tables, figures, reports."""
     from mixopt.data.preprocess import raw_keys_for
 
-    raw = dict.fromkeys(k for ds in config["datasets"] for k in raw_keys_for(ds))
+    datasets = list(dict.fromkeys([*config["datasets"], *_mssc_datasets(config)]))
+    raw = dict.fromkeys(k for ds in datasets for k in raw_keys_for(ds))
     raw.update(dict.fromkeys(("unc_pam50_train", "unc_pam50_centroids")))
     ch1 = config["studies"]["fois_ch1"]
     ch23 = config["studies"]["fois_ch23"]
     n_ch23_figs = 2 + sum(len(sc["figures"]) for sc in ch23["fig3"].values()) \
         + 2 * len(ch23["girdles"]["figures"])
-    counts = {"download": len(raw), "preprocess": len(config["datasets"]),
+    counts = {"download": len(raw), "preprocess": len(datasets), "mssc_benchmark": 1,
               "flaherty_table2": 1, "flaherty_fig1a": 1, "flaherty_fig1b": 1,
               "flaherty_em_restarts": 1, "flaherty_bandi_accuracy": 1,
               **dict.fromkeys(PAM50_SUMMARIES, 1),
@@ -231,7 +254,8 @@ def workflow_jobs(config: dict[str, Any], profile: str) -> list[Job]:
     """Every job that ``snakemake --config profile=<profile>`` runs in a fresh project."""
     prof = config["profiles"][profile]
     return (summary_jobs(config) + flaherty_jobs(config, prof) + pam50_jobs(config, prof)
-            + fois_ch1_jobs(config, prof) + fois_ch23_jobs(config, prof))
+            + fois_ch1_jobs(config, prof) + fois_ch23_jobs(config, prof)
+            + mssc_jobs(config, prof))
 
 
 def select_jobs(jobs: list[Job], pattern: str) -> list[Job]:
