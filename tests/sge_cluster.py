@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cluster_utils import terminate, wait_until
 
 PACKAGES = ("gridengine-master", "gridengine-exec", "gridengine-client")
 PACKAGE_ROOT = Path("/var/lib/gridengine")  # Debian's SGE_ROOT: bin, lib, util, utilbin
@@ -139,29 +139,9 @@ class SgeCluster:
         for name in ("execd", "qmaster"):
             proc = self.procs.pop(name, None)
             if proc is not None:
-                _terminate(proc)
+                terminate(proc, 30)
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _terminate(proc: subprocess.Popen, grace: float = 30) -> None:
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-
-
-def _wait(check, timeout: float, interval: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def _free_ports(n: int) -> list[int]:
@@ -274,7 +254,8 @@ def _job_runs(cluster: SgeCluster, timeout: float) -> None:
     if proc.returncode != 0:
         raise ClusterUnavailable(f"qsub failed: {proc.stderr.strip()[-300:]}")
     job = proc.stdout.strip()
-    if not _wait(lambda: "exit_status  0" in cluster.run("qacct", "-j", job).stdout, timeout, 1):
+    finished = lambda: "exit_status  0" in cluster.run("qacct", "-j", job).stdout  # noqa: E731
+    if not wait_until(finished, timeout, 1):
         raise ClusterUnavailable(f"a test job did not run within {timeout} s:\n"
                                  + cluster.run("qstat", "-j", job).stdout[-500:]
                                  + cluster.log_tail("execd"))
@@ -294,12 +275,12 @@ def start(slots: int = 2, timeout: float = 90) -> SgeCluster:
     try:
         _write_cell(cluster)
         _start_daemon(cluster, "qmaster")
-        if not _wait(lambda: cluster.run("qconf", "-sh").returncode == 0, timeout):
+        if not wait_until(lambda: cluster.run("qconf", "-sh").returncode == 0, timeout):
             raise ClusterUnavailable(f"sge_qmaster did not answer within {timeout} s:\n"
                                      + cluster.log_tail("qmaster"))
         _configure(cluster)
         _start_daemon(cluster, "execd")
-        if not _wait(lambda: "-" not in _load(cluster), timeout):
+        if not wait_until(lambda: "-" not in _load(cluster), timeout):
             raise ClusterUnavailable(f"sge_execd on {host} did not report within {timeout} s:\n"
                                      + cluster.log_tail("execd"))
         _job_runs(cluster, timeout)

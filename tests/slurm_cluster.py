@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cluster_utils import terminate, wait_until
 
 PACKAGES = ("slurm-wlm", "munge")
 MUNGE_KEY = Path("/etc/munge/munge.key")
@@ -108,7 +108,7 @@ class SlurmCluster:
         for name in ("slurmd", "slurmctld", "munged"):
             proc = self.procs.pop(name, None)
             if proc is not None:
-                _terminate(proc)
+                terminate(proc, 20)
         if _ours(self.conf):
             self.conf.unlink()
         if remove:
@@ -117,26 +117,6 @@ class SlurmCluster:
 
 def _ours(conf: Path) -> bool:
     return conf.is_file() and conf.read_text(errors="replace").startswith(MARKER)
-
-
-def _terminate(proc: subprocess.Popen, grace: float = 20) -> None:
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-
-
-def _wait(check, timeout: float, interval: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def ensure_packages(timeout: float = 900) -> None:
@@ -192,8 +172,9 @@ def _start_munged(tmp: Path, timeout: float) -> subprocess.Popen:
         user=user.pw_uid, group=user.pw_gid, extra_groups=[], stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
-    if not _wait(lambda: proc.poll() is not None or munge_works(), timeout) or not munge_works():
-        _terminate(proc)
+    ready = wait_until(lambda: proc.poll() is not None or munge_works(), timeout)
+    if not ready or not munge_works():
+        terminate(proc, 20)
         text = (mdir / "munged.log").read_text(errors="replace") if (
             mdir / "munged.log").exists() else (mdir / "stdout.log").read_text(errors="replace")
         raise ClusterUnavailable(f"munged did not come up within {timeout} s: {text[-500:]}")
@@ -241,11 +222,11 @@ def start(timeout: float = 90) -> SlurmCluster:
                 cluster.procs[name] = subprocess.Popen(
                     cmd, env=cluster.env, stdout=out, stderr=subprocess.STDOUT,
                     start_new_session=True)
-            if name == "slurmctld" and not _wait(
+            if name == "slurmctld" and not wait_until(
                     lambda: cluster.run("scontrol", "ping").returncode == 0, timeout):
                 raise ClusterUnavailable(f"slurmctld did not answer within {timeout} s:\n"
                                          + cluster.log_tail("slurmctld"))
-        if not _wait(lambda: cluster.node_state() == "idle", timeout):
+        if not wait_until(lambda: cluster.node_state() == "idle", timeout):
             raise ClusterUnavailable(
                 f"node {host} not idle within {timeout} s (state {cluster.node_state()!r}):\n"
                 + cluster.log_tail("slurmd"))

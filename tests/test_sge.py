@@ -5,7 +5,6 @@ Needs root (daemons, apt-get); deselected by default: `pytest -m sge` or `.ci/sg
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import socket
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sge_cluster
+from cluster_utils import ensure_plugin
 from workflow_utils import CONFIGS
 
 from mixopt.records import read_record
@@ -44,12 +44,7 @@ def cluster() -> Iterator[sge_cluster.SgeCluster]:
 
 @pytest.fixture(scope="session")
 def generic_plugin() -> None:
-    if importlib.util.find_spec("snakemake_executor_plugin_cluster_generic") is not None:
-        return
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", PLUGIN],
-                          capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot install {PLUGIN}: {proc.stderr.strip()[-300:]}")
+    ensure_plugin("snakemake_executor_plugin_cluster_generic", PLUGIN)
 
 
 def qacct(cluster: sge_cluster.SgeCluster, job_id: str) -> dict[str, str]:

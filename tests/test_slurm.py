@@ -5,7 +5,6 @@ Needs root (daemons, apt-get); deselected by default: `pytest -m slurm` or `.ci/
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import slurm_cluster
+from cluster_utils import ensure_plugin
 from workflow_utils import CONFIGS
 
 from mixopt.records import read_record
@@ -41,12 +41,7 @@ def cluster() -> Iterator[slurm_cluster.SlurmCluster]:
 
 @pytest.fixture(scope="session")
 def slurm_plugin() -> None:
-    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None:
-        return
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", PLUGIN],
-                          capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot install {PLUGIN}: {proc.stderr.strip()[-300:]}")
+    ensure_plugin("snakemake_executor_plugin_slurm", PLUGIN)
 
 
 def test_table2_em_column_built_through_slurm(slurm_plugin, mirror, project_root, cluster,
