@@ -230,3 +230,22 @@ def test_audit_notices_an_edited_record(built, tmp_path, monkeypatch):
     path.write_text(json.dumps(rec))
     lines, bad = audit_all(["tables"])
     assert bad >= 1 and any("toy_k2" in line and "MISMATCH" in line for line in lines)
+
+
+def test_runner_mssc_metrics_leave_out_a_bound_that_is_not_finite():
+    from mixopt.methods.base import MethodResult
+    from mixopt.problem import MAPProblem
+    from mixopt.runner import mssc_metrics
+
+    problem = MAPProblem(np.zeros((10, 2)), 2, np.eye(2), proportions="equal")
+    constant = 10 * math.log(2)
+
+    def result(lower: float) -> MethodResult:
+        return MethodResult(labels=np.zeros(10, dtype=np.int64), objective=constant + 5.0,
+                            status="time_limit", lower_bound=lower, mu=np.zeros((2, 2)),
+                            pi=np.full(2, 0.5))
+
+    assert mssc_metrics(problem, result(float("-inf"))) == {
+        "mssc": pytest.approx(10.0), "mssc_lower_bound": None, "mssc_gap": None}
+    m = mssc_metrics(problem, result(constant + 4.0))
+    assert m["mssc_lower_bound"] == pytest.approx(8.0) and m["mssc_gap"] == pytest.approx(0.2)

@@ -13,7 +13,7 @@ import numpy as np
 from mixopt import provenance
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import Dataset, read_dataset
-from mixopt.methods.base import MethodResult, run_method
+from mixopt.methods.base import MethodResult, relative_gap, run_method
 from mixopt.methods.options import check_options
 from mixopt.metrics import table2_metrics
 from mixopt.objectives import mssc_value
@@ -124,11 +124,14 @@ def failed_objective(result: MethodResult) -> str | None:
 
 def mssc_metrics(problem: MAPProblem, result: MethodResult) -> dict[str, float | None]:
     """Equal proportions: the sum of squares in the precision's metric (``mssc``, plain MSSC
-    under identity precision) of the objective, ``2 (objective - n log K)``, and of the lower
-    bound (``mssc_lower_bound``, None without one)."""
+    under identity precision) of the objective, ``2 (objective - n log K)``, of the lower bound
+    (``mssc_lower_bound``; None without a finite one, e.g. -inf before every open node of a
+    search had a bound) and their relative gap ``mssc_gap`` (None without a bound)."""
+    value = mssc_value(result.objective, problem.n, problem.k)
     lb = result.lower_bound
-    return {"mssc": mssc_value(result.objective, problem.n, problem.k),
-            "mssc_lower_bound": None if lb is None else mssc_value(lb, problem.n, problem.k)}
+    bound = None if lb is None or not math.isfinite(lb) else mssc_value(lb, problem.n, problem.k)
+    gap = None if bound is None else max(0.0, relative_gap(value, bound))
+    return {"mssc": value, "mssc_lower_bound": bound, "mssc_gap": gap}
 
 
 def result_record(

@@ -5,9 +5,10 @@ MSSC is Problem (4) with equal fixed proportions ``pi_k = 1/K`` and identity pre
 clustering with its cluster means the objective is ``1/2 SSE + n log K``, so the MSSC value (the
 sum of squared distances to the cluster means) is ``SSE = 2 (objective - n log K)`` and every lower
 bound ``L`` on the objective gives the MSSC lower bound ``2 (L - n log K)``. One job runs one
-instance (data set, K) and writes one run record; :func:`run_instance` completes its MSSC numbers
-(``metrics.mssc``, ``metrics.mssc_lower_bound``, ``metrics.mssc_gap``) and adds the instance
-(``extra.instance``: data set, n, d, K), from which the table is built
+instance (data set, K) and writes one run record, whose MSSC numbers (``metrics.mssc``,
+``metrics.mssc_lower_bound``, ``metrics.mssc_gap``) the runner computes for every
+equal-proportions run; :func:`run_instance` adds the instance (``extra.instance``: data set, n,
+d, K), from which the table is built
 (:mod:`mixopt.report.mssc_benchmark`).
 """
 
@@ -94,20 +95,10 @@ def mssc_gap(value: float | None, bound: float | None) -> float | None:
     return max(0.0, (value - bound) / max(abs(value), 1e-12))
 
 
-def mssc_metrics(X: np.ndarray, record: dict[str, Any], k: int) -> dict[str, float | None]:
-    """``mssc`` (SSE of the record's clustering, from the data), ``mssc_lower_bound`` and
-    ``mssc_gap`` of a record of the MSSC model."""
-    assignment = record.get("assignment")
-    labels = np.asarray([] if assignment is None else assignment, dtype=np.int64)
-    value = sse(X, labels) if labels.size == X.shape[0] else None
-    bound = mssc_bound(record.get("lower_bound"), X.shape[0], k)
-    return {"mssc": value, "mssc_lower_bound": bound, "mssc_gap": mssc_gap(value, bound)}
-
-
 def run_instance(spec: JobSpec, data_csv: str | Path, out: str | Path,
                  config_hash: str | None = None, rule: str | None = None) -> dict[str, Any]:
     """Run one instance (``spec`` from :func:`instance_spec`) and write its record to ``out``,
-    with the MSSC numbers in ``metrics`` and the instance in ``extra.instance``."""
+    with the instance in ``extra.instance``."""
     if spec.proportions != PROPORTIONS or spec.precision != PRECISION:
         raise ValueError(f"{STUDY}: the MSSC model needs proportions {PROPORTIONS!r} and "
                          f"precision {PRECISION}, got {spec.proportions!r} and {spec.precision}")
@@ -115,13 +106,6 @@ def run_instance(spec: JobSpec, data_csv: str | Path, out: str | Path,
     ds = read_dataset(csv)
     record = run_on_dataset(spec, ds, [csv, csv.with_suffix(".json")], out,
                             config_hash=config_hash, rule=rule)
-    metrics = record["metrics"]
-    for key, value in mssc_metrics(ds.X, record, spec.k).items():
-        if metrics.get(key) is None:   # the runner's own MSSC numbers, when it has them, stay
-            metrics[key] = value
-        elif not math.isfinite(metrics[key]):   # -inf: no bound yet (null in the record)
-            metrics[key] = None
-    metrics["mssc_gap"] = mssc_gap(metrics["mssc"], metrics["mssc_lower_bound"])
     record.setdefault("extra", {})["instance"] = {
         "dataset": ds.name, "n": ds.n, "d": ds.d, "k": spec.k}
     write_record(out, record)
