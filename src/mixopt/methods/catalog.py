@@ -19,8 +19,7 @@ from typing import Any
 from mixopt.methods.base import CAPABILITIES, METHODS, Result, capabilities, get_method
 
 # Parameters that are the problem or the data, not options a user sets.
-_NOT_OPTIONS = {"problem", "seed", "constraints", "X", "y", "k", "R", "init_labels",
-                "node_callback", "restr_factor"}
+_NOT_OPTIONS = {"problem", "seed", "constraints", "init_labels", "node_callback", "restr_factor"}
 
 # name -> (family, "module:function", what it certifies): the robust-clustering and regression
 # families (the MAP family is base.METHODS). Each fit function is registered with
@@ -104,8 +103,7 @@ def method_info(name: str) -> MethodInfo:
         fn = fit_function(name)
         return MethodInfo(name, family, _summary(fn), _options(fn), certifies=certifies,
                           problem=CAPABILITIES[name].problem)
-    raise KeyError(f"unknown method {name!r}; known methods: "
-                   f"{sorted(METHODS) + sorted(FAMILY_METHODS)}")
+    raise KeyError(f"unknown method {name!r}; known methods: {sorted(known_methods())}")
 
 
 def all_methods() -> list[MethodInfo]:
