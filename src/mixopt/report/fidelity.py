@@ -2,8 +2,11 @@
 
 Collects, from the built tables (which carry the published values beside ours), one row per
 published number: artifact, item (data set / setting, quantity, method), ours, published,
-difference and relative difference. Rows come only from table CSVs, which come only from
-records, so every number here can be audited with ``mixopt audit``.
+difference and relative difference, and for the thesis' simulation tables (means over data
+sets) the z-score of our mean against the thesis' (``z``, from the table's ``z_obj``/``z_ari``)
+with the number of our data sets behind it (``runs``): with few data sets a large relative
+difference can still be sampling noise, and |z| > 3 is not. Rows come only from table CSVs,
+which come only from records, so every number here can be audited with ``mixopt audit``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from mixopt.io import atomic_write_text
 Row = dict[str, Any]
 
 
-def _row(artifact: str, item: str, quantity: str, ours: Any, published: Any) -> Row | None:
+COLUMNS = ["artifact", "item", "quantity", "ours", "published", "difference",
+           "relative_difference", "z", "runs"]
+
+
+def _row(artifact: str, item: str, quantity: str, ours: Any, published: Any,
+         z: Any = math.nan, runs: Any = math.nan) -> Row | None:
     try:
         o, p = float(ours), float(published)
     except (TypeError, ValueError):
@@ -30,7 +38,8 @@ def _row(artifact: str, item: str, quantity: str, ours: Any, published: Any) -> 
     diff = o - p if not math.isnan(o) else math.nan
     rel = diff / abs(p) if p != 0 and not math.isnan(diff) else math.nan
     return {"artifact": artifact, "item": item, "quantity": quantity, "ours": o,
-            "published": p, "difference": diff, "relative_difference": rel}
+            "published": p, "difference": diff, "relative_difference": rel,
+            "z": float(z), "runs": float(runs)}
 
 
 def flaherty_table2(df: pd.DataFrame) -> Iterable[Row | None]:
@@ -63,10 +72,12 @@ def fois_scenario(artifact: str) -> Callable[[pd.DataFrame], Iterable[Row | None
         vary = df.columns[0]
         for _, r in df.iterrows():
             item = f"{vary} = {r[vary]:g} {r['method']}"
-            for q, ours, pub in (("Obj mean", "obj_mean", "thesis_obj_mean"),
-                                 ("ARI mean", "ari_mean", "thesis_ari_mean"),
-                                 ("t(s) mean", "time_mean_s", "thesis_time_mean_s")):
-                yield _row(artifact, item, q, r[ours], r[pub])
+            runs = r.get("n_runs", math.nan)
+            for q, ours, pub, z in (("Obj mean", "obj_mean", "thesis_obj_mean", "z_obj"),
+                                    ("ARI mean", "ari_mean", "thesis_ari_mean", "z_ari"),
+                                    ("t(s) mean", "time_mean_s", "thesis_time_mean_s", None)):
+                yield _row(artifact, item, q, r[ours], r[pub],
+                           r.get(z, math.nan) if z else math.nan, runs)
     return rows
 
 
@@ -95,27 +106,42 @@ def fidelity_rows(tables: dict[str, str | Path]) -> pd.DataFrame:
         if artifact not in EXTRACTORS:
             raise KeyError(f"no fidelity extractor for {artifact!r}; known: {sorted(EXTRACTORS)}")
         rows += [r for r in EXTRACTORS[artifact](pd.read_csv(path)) if r is not None]
-    return pd.DataFrame(rows, columns=["artifact", "item", "quantity", "ours", "published",
-                                       "difference", "relative_difference"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def fidelity_markdown(df: pd.DataFrame, profile: str) -> str:
-    """One section per artifact; times are hardware-dependent and listed for completeness."""
+    """One section per artifact; times are hardware-dependent and listed for completeness. The
+    z and runs columns appear for artifacts that have z-scores (the thesis' simulation tables)."""
     out = [f"# Fidelity: every reproduced published number (profile `{profile}`)", "",
            f"{len(df)} published numbers. Relative difference = (ours - published) / |published|; "
            "t(s) rows compare different machines and solvers. Why large differences arise is "
            "explained in docs/fidelity.md and in each table's notes.", ""]
     for artifact, part in df.groupby("artifact", sort=False):
         close = (part["relative_difference"].abs() <= 0.01).sum()
-        out += [f"## {artifact}", "",
-                f"{len(part)} numbers, {close} within 1 % of the published value.", "",
-                "| item | quantity | ours | published | difference | relative |",
-                "|---|---|---|---|---|---|"]
+        summary = f"{len(part)} numbers, {close} within 1 % of the published value."
+        with_z = bool(part["z"].notna().any())
+        if with_z:
+            zs = part["z"].dropna()
+            runs = part["runs"].dropna()
+            size = (f"{int(runs.min())}" if runs.min() == runs.max() else
+                    f"{int(runs.min())}-{int(runs.max())}")
+            summary += (f" {len(zs)} means have a z-score against the thesis' (ours over {size} "
+                        f"data sets, the thesis' over 100): {(zs.abs() <= 3).sum()} with |z| <= 3.")
+        head = "| item | quantity | ours | published | difference | relative |"
+        rule = "|---|---|---|---|---|---|"
+        if with_z:
+            head, rule = head + " z | runs |", rule + "---|---|"
+        out += [f"## {artifact}", "", summary, "", head, rule]
         for _, r in part.iterrows():
             rel = r["relative_difference"]
-            out.append(f"| {r['item']} | {r['quantity']} | {r['ours']:.6g} | "
-                       f"{r['published']:.6g} | {r['difference']:+.4g} | "
-                       f"{'-' if pd.isna(rel) else f'{100 * rel:+.2f} %'} |")
+            line = (f"| {r['item']} | {r['quantity']} | {r['ours']:.6g} | "
+                    f"{r['published']:.6g} | {r['difference']:+.4g} | "
+                    f"{'-' if pd.isna(rel) else f'{100 * rel:+.2f} %'} |")
+            if with_z:
+                z = "-" if pd.isna(r["z"]) else f"{r['z']:+.2f}"
+                runs = "-" if pd.isna(r["runs"]) else str(int(r["runs"]))
+                line += f" {z} | {runs} |"
+            out.append(line)
         out.append("")
     return "\n".join(out)
 
