@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent import futures
 from types import FrameType
 from typing import Any
 
@@ -85,6 +86,37 @@ def stop_process(proc: Any, grace_s: float = 3.0) -> None:
         if proc.is_alive():
             proc.kill()
     proc.join()
+
+
+@contextlib.contextmanager
+def main_script_hidden() -> Iterator[None]:
+    """While the block runs, the ``__main__`` module has no ``__file__``, so that processes
+    started by the ``spawn`` method do not run the caller's script again.
+
+    A spawned child imports the parent's main script (as ``__mp_main__``) to find functions
+    defined there, which runs its top-level code; a script without an ``if __name__ ==
+    "__main__"`` guard (every Snakemake ``script:`` job) then starts its work again in the child,
+    which fails. The workers here only call functions of this package, so they need nothing
+    from the script."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield   # (``python -m``: the child imports the module by name, not the script)
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+class ScriptSafePool(futures.ProcessPoolExecutor):
+    """A process pool whose workers never run the caller's main script (see
+    :func:`main_script_hidden`; workers are started on ``submit``)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> futures.Future:
+        with main_script_hidden():
+            return super().submit(fn, *args, **kwargs)
 
 
 def stop_pool(pool: Any) -> None:

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from mixopt.lifetime import die_with_parent, stop_pool
+from mixopt.lifetime import ScriptSafePool, die_with_parent, stop_pool
 from mixopt.methods.map.exact.entropy import cluster_entropy, cluster_hull, hull_value
 from mixopt.methods.map.exact.sdp import (
     BoundResult,
@@ -61,6 +61,11 @@ from mixopt.methods.map.exact.sdp import (
 )
 
 log = logging.getLogger("mixopt.methods.exact")
+
+# Nodes with more super-points than this are solved in a worker process even with one thread,
+# so that the time limit can stop them (their conic set-up takes seconds; a worker's start,
+# about 2 s, is small beside it). Smaller nodes are solved in this process.
+WORKER_MIN_POINTS = 120
 
 
 @dataclass
@@ -609,7 +614,13 @@ class BranchAndBound:
         """Best-first search until the gap closes, the time or node limit is reached. With
         ``threads`` > 1 that many node bounds are solved at once in worker processes (the
         order of solves then depends on timing; every bound stays certified); nodes still in
-        flight at the limit go back to the queue with their parents' bounds."""
+        flight at the limit go back to the queue with their parents' bounds.
+
+        The time limit holds to about a second: a node with more than
+        :data:`WORKER_MIN_POINTS` super-points is solved in a worker process even with one
+        thread (the conic solver's set-up, the KKT factorisation, cannot be interrupted inside
+        this process: measured 17.5 s for the root of a 440-point instance), and the worker is
+        stopped at the limit; reduced-cost fixing is skipped once the limit has passed."""
         start = time.perf_counter()
         last_log = start
         pool = _node_pool(threads) if threads > 1 else None
@@ -625,15 +636,20 @@ class BranchAndBound:
                     if job is None:
                         continue
                     parent_bound, node, model, options, refine = job
+                    left = self.time_limit_s - (time.perf_counter() - start)
                     args = (model, self.p.k, self.p.n, self.sq_total, self.p.solver, options,
-                            self.p.cuts, refine, node.warm, self.level())
+                            self.p.cuts, refine, node.warm, self.level(), left)
                     node.warm = None   # (a node put back after fixing has a new layout)
+                    if pool is None and model.weights.size > WORKER_MIN_POINTS:
+                        pool = _node_pool(1)   # (large node: stoppable at the time limit)
                     if pool is None:
                         self._settle(node, parent_bound, *_solve_node(*args))
                         break
                     flight[pool.submit(_solve_node, *args)] = (parent_bound, node)
                 if flight:
-                    done, _ = futures.wait(flight, return_when=futures.FIRST_COMPLETED)
+                    left = self.time_limit_s - (time.perf_counter() - start)
+                    done, _ = futures.wait(flight, timeout=max(left, 0.0) + 0.05,
+                                           return_when=futures.FIRST_COMPLETED)
                     for fut in done:
                         parent_bound, node = flight.pop(fut)
                         self._settle(node, parent_bound, *fut.result())
@@ -661,17 +677,20 @@ def _merge_map(parent: NDArray[np.int64], child: NDArray[np.int64]) -> NDArray[n
 
 
 def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, options: dict,
-                cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float
+                cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float,
+                time_left: float = np.inf
                 ) -> tuple[BoundResult, NDArray[np.float64] | None, float]:
     """One node's certified bound, the table of its Lagrangian's bounds with one point merged
     into one anchor (for reduced-cost fixing; None when the bound reaches the pruning ``level``
-    of the time of submission, which only falls, or no Lagrangian) and the seconds it took. Run
-    in a worker with threads > 1, so the eigenvalue problems of fixing run in parallel too."""
+    of the time of submission, which only falls, when there is no Lagrangian, or when the
+    search's ``time_left`` at submission has run out) and the seconds it took. Run in a worker
+    with threads > 1, so the eigenvalue problems of fixing run in parallel too."""
     t0 = time.perf_counter()
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
                     refine=refine, warm=warm, stop_at=level)
     merged = None
-    if res.lagrangian is not None and res.safe < level:
+    if res.lagrangian is not None and res.safe < level and \
+            time.perf_counter() - t0 < time_left:
         merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)), below=level)
     res.lagrangian = None   # (not needed by the search: not sent back)
     return res, merged, time.perf_counter() - t0
@@ -688,8 +707,8 @@ def _init_worker(parent: int) -> None:
 
 
 def _node_pool(threads: int) -> futures.ProcessPoolExecutor:
-    """Worker processes for node bounds (spawned: no fork of a threaded parent), one BLAS
-    thread each so that ``threads`` workers use ``threads`` cores."""
-    return futures.ProcessPoolExecutor(max_workers=threads,
-                                       mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_init_worker, initargs=(os.getpid(),))
+    """Worker processes for node bounds (spawned: no fork of a threaded parent; the caller's
+    script is not run again in them), one BLAS thread each so that ``threads`` workers use
+    ``threads`` cores."""
+    return ScriptSafePool(max_workers=threads, mp_context=multiprocessing.get_context("spawn"),
+                          initializer=_init_worker, initargs=(os.getpid(),))
