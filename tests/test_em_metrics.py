@@ -5,7 +5,7 @@ import pytest
 
 from mixopt.methods import get_method
 from mixopt.methods.map.em import fit_em
-from mixopt.metrics import match_components, table2_metrics
+from mixopt.metrics import match_components, pair_adjusted_rand_score, table2_metrics
 from mixopt.objectives import profiled_objective
 from mixopt.problem import MAPProblem
 
@@ -61,3 +61,21 @@ def test_metrics_count_misassigned_points():
     m = table2_metrics(y, truth, labels, mu_hat, np.array([0.6, 0.4]))
     assert m["z_mean_sup"] == pytest.approx(0.2)
     assert m["pi_sup"] == pytest.approx(0.0)
+
+
+def test_pair_adjusted_rand_score_is_scikit_learns_to_the_last_bit():
+    """Table 2's ARI is computed without scikit-learn (a job's start-up); the same float."""
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(0)
+    cases = [(np.zeros(5, int), np.zeros(5, int)), (np.arange(6), np.arange(6)),
+             (np.array([0, 0, 1, 1]), np.array([1, 1, 0, 0])), (np.arange(4), np.zeros(4, int))]
+    for _ in range(500):
+        n = int(rng.integers(1, 60))
+        a = rng.integers(0, int(rng.integers(1, 6)), n)
+        cases.append((a, rng.integers(0, int(rng.integers(1, 6)), n)))
+        cases.append((a, np.where(rng.random(n) < 0.2, 7, a)))   # mostly agreeing
+    for a, b in cases:
+        assert pair_adjusted_rand_score(a, b) == adjusted_rand_score(a, b), (a, b)
+    with pytest.raises(ValueError, match="same length"):
+        pair_adjusted_rand_score([0, 1], [0, 1, 1])

@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import brentq
 
 from mixopt.simulate.overlap import (
     OverlapPars,
@@ -314,6 +313,8 @@ def _find_scale(
 
     Returns c with |stat(omap(c)) - target| <= tol, or None (failure for this attempt).
     """
+    from scipy.optimize import brentq  # (here: importing scipy.optimize costs a job 0.3 s)
+
     lower, upper = 0.0, 4.0
     f_low = -target  # overlap -> 0 as c -> 0
     while upper**2 <= cutoff:  # FSDA/R quirk: a c found in the last bracket counts as failure
