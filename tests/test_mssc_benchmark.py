@@ -17,7 +17,7 @@ from mixopt.audit import audit_all, audit_cell
 from mixopt.cli import main as mixopt_main
 from mixopt.data import Dataset, build_dataset, load_registry, verify, write_dataset
 from mixopt.data.mssc import MSSC_FILES, read_mssc
-from mixopt.objectives import map_objective, profile_parameters
+from mixopt.objectives import map_objective, mssc_value, profile_parameters
 from mixopt.records import read_record
 from mixopt.report.mssc_benchmark import write_mssc_table
 from mixopt.runner import JobSpec
@@ -109,16 +109,7 @@ def test_sse_is_twice_the_equal_proportions_objective_less_n_log_k():
     assert value == pytest.approx(hand, rel=1e-12)
     objective = map_objective(X, labels, mu, np.full(4, 0.25), np.eye(3))
     assert 2 * (objective - 30 * math.log(4)) == pytest.approx(value, rel=1e-12)
-    assert mssc.mssc_bound(objective, 30, 4) == pytest.approx(value, rel=1e-12)
-
-
-def test_bound_and_gap_edges():
-    assert mssc.mssc_bound(None, 10, 2) is None
-    assert mssc.mssc_bound(float("-inf"), 10, 2) is None
-    assert mssc.mssc_bound(1.0, 10, 2) == 0.0          # below n log K: the trivial bound 0
-    assert mssc.mssc_gap(10.0, 9.0) == pytest.approx(0.1)
-    assert mssc.mssc_gap(None, 9.0) is None and mssc.mssc_gap(10.0, None) is None
-    assert mssc.mssc_gap(10.0, float("-inf")) is None
+    assert mssc_value(objective, 30, 4) == pytest.approx(value, rel=1e-12)
 
 
 def test_instance_spec_is_the_mssc_model():

@@ -213,8 +213,10 @@ def run_on_dataset(
     out: str | Path,
     config_hash: str | None = None,
     rule: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``."""
+    """Run ``spec`` on ``ds`` (read from the files ``inputs``) and write its record to ``out``;
+    ``extra``: a study's own fields, added to the record's ``extra``."""
     check_options(spec.method, spec.options)
     lam, how = precision_with_note(ds, spec.precision, spec.k)
     problem = MAPProblem(ds.X, spec.k, lam, proportions=spec.proportions)
@@ -245,5 +247,6 @@ def run_on_dataset(
             inputs=list(inputs), config_hash=config_hash,
             start_time=start, end_time=provenance.now_utc(), settings=asdict(spec), rule=rule),
     }
+    record["extra"].update(extra or {})
     write_record(out, record)
     return record

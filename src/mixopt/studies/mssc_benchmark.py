@@ -14,7 +14,6 @@ d, K), from which the table is built
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from mixopt.data.dataset import read_dataset
-from mixopt.records import write_record
 from mixopt.runner import JobSpec, run_on_dataset
 
 STUDY = "mssc_benchmark"
@@ -79,22 +77,6 @@ def sse(X: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
-def mssc_bound(lower_bound: float | None, n: int, k: int) -> float | None:
-    """The MSSC lower bound ``2 (L - n log K)`` of a lower bound ``L`` on Problem (4) (None:
-    no bound; a bound below 0 is reported as 0, which every SSE meets)."""
-    if lower_bound is None or not math.isfinite(lower_bound):
-        return None
-    return max(0.0, 2.0 * (float(lower_bound) - n * math.log(k)))
-
-
-def mssc_gap(value: float | None, bound: float | None) -> float | None:
-    """Relative gap ``(SSE - bound) / SSE`` of the MSSC (None when either is missing or not
-    finite, e.g. a bound of -inf before every open node had one)."""
-    if value is None or bound is None or not (math.isfinite(value) and math.isfinite(bound)):
-        return None
-    return max(0.0, (value - bound) / max(abs(value), 1e-12))
-
-
 def run_instance(spec: JobSpec, data_csv: str | Path, out: str | Path,
                  config_hash: str | None = None, rule: str | None = None) -> dict[str, Any]:
     """Run one instance (``spec`` from :func:`instance_spec`) and write its record to ``out``,
@@ -104,9 +86,6 @@ def run_instance(spec: JobSpec, data_csv: str | Path, out: str | Path,
                          f"precision {PRECISION}, got {spec.proportions!r} and {spec.precision}")
     csv = Path(data_csv)
     ds = read_dataset(csv)
-    record = run_on_dataset(spec, ds, [csv, csv.with_suffix(".json")], out,
-                            config_hash=config_hash, rule=rule)
-    record.setdefault("extra", {})["instance"] = {
-        "dataset": ds.name, "n": ds.n, "d": ds.d, "k": spec.k}
-    write_record(out, record)
-    return record
+    return run_on_dataset(spec, ds, [csv, csv.with_suffix(".json")], out,
+                          config_hash=config_hash, rule=rule, extra={"instance": {
+                              "dataset": ds.name, "n": ds.n, "d": ds.d, "k": spec.k}})
