@@ -83,3 +83,28 @@ def test_catalog_lists_every_family() -> None:
     names = known_methods()
     assert names[:len(METHODS)] == list(METHODS)
     assert {"bclust", "tclust", "pclustreg", "tclustreg"} <= set(names)
+
+
+def test_robust_methods_run_with_one_blas_thread(monkeypatch) -> None:
+    """family_method limits BLAS to one thread during the fit (small matrices; threads only
+    wait for busy cores) and gives the caller's setting back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import mixopt.methods.robust.tclust as tclust_module
+
+    def blas_threads() -> int:
+        return max(d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas")
+
+    seen: list[int] = []
+    check_input = tclust_module.check_input
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return check_input(*args, **kwargs)
+
+    monkeypatch.setattr(tclust_module, "check_input", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        fit("tclust", RobustProblem(blobs(), 2, 10.0), nsamp=3)
+        after = blas_threads()
+    assert seen == [1]
+    assert after == 2

@@ -25,7 +25,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg, sparse
 from scipy.optimize import linear_sum_assignment
-from threadpoolctl import threadpool_limits
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.base import MethodResult
@@ -43,12 +42,6 @@ from mixopt.problem import MAPProblem
 FloatArray = NDArray[np.float64]
 PI_EPS = 1e-10  # lower bound on pi_k and clip inside the log
 FEAS_TOL = 1e-6  # max constraint violation of a relaxed point still called feasible
-
-
-def single_threaded_blas() -> threadpool_limits:
-    """Context limiting BLAS/LAPACK to one thread: SLSQP's dense subproblems are small, and on a
-    shared machine OpenBLAS threads made each SLSQP iteration ~100x slower (measured)."""
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _nonzero_rows(

@@ -18,13 +18,12 @@ import scipy
 from scipy.optimize import basinhopping
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method, single_threaded_blas
 from mixopt.methods.map.kmeans_start import KMeansSpace
 from mixopt.methods.map.relaxed import (
     FEAS_TOL,
     FloatArray,
     RelaxedProblem,
-    single_threaded_blas,
 )
 from mixopt.problem import MAPProblem
 from mixopt.progress import Progress

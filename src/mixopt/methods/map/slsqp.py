@@ -15,9 +15,9 @@ import scipy
 from scipy.optimize import minimize
 
 from mixopt.constraints import Constraints
-from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method
+from mixopt.methods.base import SIDE_CONSTRAINTS, MethodResult, map_method, single_threaded_blas
 from mixopt.methods.map.kmeans_start import KMeansSpace
-from mixopt.methods.map.relaxed import RelaxedProblem, single_threaded_blas
+from mixopt.methods.map.relaxed import RelaxedProblem
 from mixopt.problem import MAPProblem
 
 
