@@ -568,6 +568,7 @@ class BranchAndBound:
                 if np.isfinite(level):
                     refine = Refinement(level - 0.005 * abs(self.ub), level,
                                         {"eps_abs": 1e-5, "eps_rel": 1e-5})
+        if self.p.solver in ("SCS", "ADMM"):
             left = max(1.0, self.time_limit_s - (time.perf_counter() - start))
             cap = self.p.node_time_limit_s
             options.setdefault("time_limit_secs", left if cap is None else min(left, cap))
