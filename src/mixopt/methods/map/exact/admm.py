@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 OPTIONS = ("time_limit_secs", "max_iters", "eps", "check_every", "stall_checks", "stall_rel",
-           "omega")
+           "omega", "adapt")
 OMEGA_SCALE = 5.0   # primal weight / max |C| in Y: measured on the first glass K=6 node
                     # (3000 iterations: omega 4.8 -> bound 34.44, 15 -> 34.499, 25 -> 34.507;
                     # 200 iterations: 1 -> 30.05, 4.8 -> 33.30, 20 -> 34.12, 100 -> 31.76)
@@ -266,8 +266,8 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
     max_iters = int(options.get("max_iters", 20000))
     eps = float(options.get("eps", 1e-6))
     every = int(options.get("check_every", 20))
-    stall = int(options.get("stall_checks", 25))
-    stall_rel = float(options.get("stall_rel", 1e-5))
+    stall = int(options.get("stall_checks", 10))
+    stall_rel = float(options.get("stall_rel", 1e-4))
     k, w = ops.k, ops.w
     m, r = w.size, ops.r
     dm = 1.0 / np.sqrt(w)
@@ -296,6 +296,8 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
     avg_d = {key: v.copy() for key, v in duals.items()}
     avg_n = 0
     status, it, primal = "max_iters", 0, np.nan
+    adapt = bool(options.get("adapt", True))
+    last = (y_mat.copy(), v_mat.copy(), {key: v.copy() for key, v in duals.items()})
     checks: list[tuple[int, float, float, float]] = []
     while it < max_iters:
         s, nv, _ = ops.adjoint(duals)
@@ -338,9 +340,17 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
         if time.perf_counter() - t0 > limit:
             status = "time_limit"
             break
-        if it % (every * 10) == 0:   # restart from the averages
+        if it % (every * 10) == 0:   # restart from the averages; rebalance the primal weight
+            if adapt:
+                dx = np.sqrt(float(np.sum((avg_y - last[0]) ** 2)) / tau_y0
+                             + float(np.sum((avg_v - last[1]) ** 2 / tau_v0)))
+                dy = np.sqrt(sum(float(np.sum((avg_d[key] - last[2][key]) ** 2 / sig0[key]))
+                                 for key in keys))
+                if dx > 1e-12 and dy > 1e-12:
+                    omega = float(np.exp(0.5 * np.log(dy / dx) + 0.5 * np.log(omega)))
             y_mat, v_mat = avg_y.copy(), avg_v.copy()
             duals = {key: v.copy() for key, v in avg_d.items()}
+            last = (y_mat.copy(), v_mat.copy(), {key: v.copy() for key, v in duals.items()})
             avg_n = 0
     info = {"iterations": it, "bound": best_bound, "primal": primal, "omega": omega,
             "seconds": time.perf_counter() - t0, "status": status, "checks": checks,
