@@ -195,4 +195,4 @@ def test_admm_search_certifies_the_brute_force_mssc_optimum(n, k, d, seed):
     assert res.objective == pytest.approx(ref.objective, rel=1e-9)
     assert res.lower_bound <= best + 1e-9 * abs(best)
     assert res.gap <= 1e-4
-    assert "mixopt-exact+admm" == res.solver["name"]
+    assert res.solver["name"] == "mixopt-exact+admm"

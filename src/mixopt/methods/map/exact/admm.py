@@ -21,7 +21,9 @@ dual steps): with ``S(y) = -G/2 + A*(y)`` (the Lagrangian's matrix) and ``P = D^
 
 with the diagonal steps of Pock and Chambolle (2011): ``sigma_i = 0.97 omega / sum_j |A_ij|``,
 ``tau_j = 0.97 / (omega sum_i |A_ij|)`` (one tau for all of Y, its largest column sum; so
-``|Sigma^1/2 A T^1/2| < 1``: convergent), ``omega = OMEGA_SCALE max |C|`` (C the objective in Y). Every
+``|Sigma^1/2 A T^1/2| < 1``: convergent), omega (the primal weight) starts at
+``OMEGA_SCALE max |C|`` (C the objective in Y) and is rebalanced at each restart to the
+ratio of the dual and primal moves since the last (PDLP's rule, geometric mean). Every
 ``check_every`` iterations the bound of the current and averaged multipliers is evaluated;
 every 10 checks the iteration restarts from the averages. The split ``V = Z[a, :]`` (see
 :class:`_Ops`) keeps the steps large: without it the ``Z_aa`` shared by all triangles of an
@@ -41,7 +43,7 @@ or at ``time_limit_secs`` / ``max_iters``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray

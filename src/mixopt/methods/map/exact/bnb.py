@@ -557,17 +557,18 @@ class BranchAndBound:
         self.nodes += 1
         options = dict(self.p.solver_options)
         refine = None
-        if self.p.solver == "SCS":   # a node's solve never overruns the time limit
-            if "eps_abs" not in options and "eps_rel" not in options:
-                # loose first (the safe bound absorbs the residuals); warm-started at 1e-5 when
-                # the bound lands within 0.5 % below the pruning level. Measured on wine, three
-                # anchors, sizes within 40 of the optimum's: 1e-5 alone 1334.30 in 48 s, 1e-4
-                # alone 1330.67 in 8 s, 1e-4 then 1e-5 1334.32 in 26 s
-                options.update(eps_abs=1e-4, eps_rel=1e-4)
-                level = self.level()
-                if np.isfinite(level):
-                    refine = Refinement(level - 0.005 * abs(self.ub), level,
-                                        {"eps_abs": 1e-5, "eps_rel": 1e-5})
+        if self.p.solver == "SCS" and "eps_abs" not in options and "eps_rel" not in options:
+            # loose first (the safe bound absorbs the residuals); warm-started at 1e-5 when
+            # the bound lands within 0.5 % below the pruning level. Measured on wine, three
+            # anchors, sizes within 40 of the optimum's: 1e-5 alone 1334.30 in 48 s, 1e-4
+            # alone 1330.67 in 8 s, 1e-4 then 1e-5 1334.32 in 26 s
+            options.update(eps_abs=1e-4, eps_rel=1e-4)
+            level = self.level()
+            if np.isfinite(level):
+                refine = Refinement(level - 0.005 * abs(self.ub), level,
+                                    {"eps_abs": 1e-5, "eps_rel": 1e-5})
+        # a node's solve never overruns the time limit (ADMM: the bound of the best
+        # multipliers so far)
         if self.p.solver in ("SCS", "ADMM"):
             left = max(1.0, self.time_limit_s - (time.perf_counter() - start))
             cap = self.p.node_time_limit_s

@@ -184,7 +184,8 @@ def fit_exact(
     ``backend``: the conic solver of the node bounds (``scs`` default, ``clarabel``, ``mosek``
     when licensed, ``auto``: MOSEK if usable else SCS; ``admm``: mixopt's first-order solver,
     equal proportions only, :mod:`mixopt.methods.map.exact.admm`, whose ``solver_options`` are
-    its own: ``time_limit_secs``, ``max_iters``, ``stall_rel``, ...). ``threads``: node bounds solved at once
+    its own: ``time_limit_secs``, ``max_iters``, ``stall_rel``, ...). ``threads``: node bounds
+    solved at once
     in worker processes (1: in this process). ``log_progress`` is accepted for the workflow's
     uniform options: the search always logs its progress (logger ``mixopt.methods.exact``).
 

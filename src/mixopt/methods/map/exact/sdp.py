@@ -737,7 +737,8 @@ def _dual(cons: dict[str, cp.Constraint | NDArray[np.float64]], key: str,
     return np.maximum(value, 0.0) if sign else value
 
 
-def _lagrangian(cons: dict[str, cp.Constraint | NDArray[np.float64]], node: NodeModel, k: int, n: int,
+def _lagrangian(cons: dict[str, cp.Constraint | NDArray[np.float64]], node: NodeModel, k: int,
+                n: int,
                 sq_norm_total: float, g: NDArray[np.float64], ent: _Entropy) -> Lagrangian:
     """Weak-duality bound from the solver's multipliers (cvxpy: ``L = f + lam (lhs - rhs)`` for
     ``lhs <= rhs`` with ``lam >= 0``, ``L = f + nu (lhs - rhs)`` for equalities), read from the
@@ -862,9 +863,11 @@ def _admm_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, g: NDArra
     ops = _Ops(w=w, lo=node.lo.astype(float), hi=node.hi.astype(float), pairs_c=pairs_c, a=a,
                o=o, k=k, tri=tri, cut_pairs=cuts == "all" and a.size > 0)
     layout = ("admm", m, tuple(node.anchors), tuple(pairs), tuple(p.size for p in tri))
-    try:   # one BLAS thread: measured 5.6 ms per iteration (glass, m = 214) against 25-300 ms
-        from threadpoolctl import threadpool_limits   # with the default threads beside two
-    except ImportError:   # pragma: no cover           # busy builds on the 2-core machine
+    # one BLAS thread: measured 5.6 ms per iteration (glass, m = 214) against 25-300 ms with
+    # the default threads beside two busy builds on the 2-core machine
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:   # pragma: no cover
         threadpool_limits = None
     if threadpool_limits is None:   # pragma: no cover
         duals, z, primal, info = admm_solve(ops, g, sq_norm_total, options, stop_at, start,
