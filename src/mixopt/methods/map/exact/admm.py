@@ -49,7 +49,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 OPTIONS = ("time_limit_secs", "max_iters", "eps", "check_every", "stall_checks", "stall_rel",
-           "omega", "adapt", "t_boost", "v_boost")
+           "omega", "adapt", "t_boost", "v_boost",
+           "restart_checks")
 T_BOOST = 30.0      # step of V_{j a_j} = Z_{a_j a_j} times this (beyond Pock-Chambolle's bound,
                     # which its thousands of triangles make tiny): measured on glass K=6, the
                     # node with 2 anchors, 1500 iterations: bound 29.04 (x1; its stationarity
@@ -312,6 +313,7 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
     avg_n = 0
     status, it, primal = "max_iters", 0, np.nan
     adapt = bool(options.get("adapt", True))
+    restart = int(options.get("restart_checks", 10))
     last = (y_mat.copy(), v_mat.copy(), {key: v.copy() for key, v in duals.items()})
     checks: list[tuple[int, float, float, float]] = []
     while it < max_iters:
@@ -360,7 +362,7 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
         if time.perf_counter() - t0 > limit:
             status = "time_limit"
             break
-        if it % (every * 10) == 0:   # restart from the averages; rebalance the primal weight
+        if restart and it % (every * restart) == 0:   # from the averages, rebalanced omega
             if adapt:
                 dx = np.sqrt(float(np.sum((avg_y - last[0]) ** 2)) / tau_y0
                              + float(np.sum((avg_v - last[1]) ** 2 / tau_v0)))
