@@ -196,3 +196,45 @@ def test_admm_search_certifies_the_brute_force_mssc_optimum(n, k, d, seed):
     assert res.lower_bound <= best + 1e-9 * abs(best)
     assert res.gap <= 1e-4
     assert res.solver["name"] == "mixopt-exact+admm"
+
+
+@pytest.mark.parametrize("child_kind", ["merge", "anchor"])
+def test_a_child_started_from_its_parents_iterate_keeps_a_valid_bound(child_kind):
+    """The parent's ADMM iterate mapped to a child (a point merged into the anchor, or a new
+    anchor): the start is used, and the child's bound stays below its brute-force optimum and
+    close to the bound of a cold start."""
+    from dataclasses import replace
+
+    problem = _problem(8, 3, 2, seed=3)
+    parent, sq = _node(problem, [0, 1], [])
+    res = sdp_bound(parent, 3, 8, sq, solver="ADMM")
+    if child_kind == "merge":   # point 2 joins anchor 0: super-points 0 (= {0, 2}), 1, 3..7
+        to_child = np.array([0, 1, 0, 2, 3, 4, 5, 6])
+        x = problem.y - problem.y.mean(0)
+        sums = np.vstack([x[0] + x[2], x[1], x[3:]])
+        child = replace(parent, weights=np.array([2, 1, 1, 1, 1, 1, 1]), sums=sums,
+                        lo=np.full(7, 1), hi=np.full(7, 6))
+        rows = [[0, 2], [1], [3], [4], [5], [6], [7]]
+        check = MAPProblem(problem.y, 3, np.eye(2), proportions="equal")
+    else:   # point 2 becomes anchor 2
+        to_child = np.arange(8)
+        child = replace(parent, anchors=[0, 1, 2], anchor_lo=[1] * 3, anchor_hi=[6] * 3)
+        rows = [[i] for i in range(8)]
+        check = problem
+    warm = replace(res.warm, to_child=to_child)
+    started = sdp_bound(child, 3, 8, sq, solver="ADMM", warm=warm)
+    cold = sdp_bound(child, 3, 8, sq, solver="ADMM")
+    assert started.warm_started and not cold.warm_started
+    best = np.inf   # brute force over the child's clusterings (super-points kept together)
+    for lab in itertools.product(range(3), repeat=len(rows)):
+        if any(lab[j] != j for j in range(len(child.anchors))):
+            continue
+        labels = np.empty(8, dtype=np.int64)
+        for s, members in enumerate(rows):
+            labels[members] = lab[s]
+        if np.bincount(labels, minlength=3).min() == 0:
+            continue
+        best = min(best, profiled_objective(check.y, labels, 3, check.precision,
+                                            proportions="equal") - 8 * np.log(3))
+    assert 0.5 * best < started.safe <= best + 1e-9 * abs(best)
+    assert started.safe >= cold.safe - 1e-2 * abs(cold.safe)

@@ -43,7 +43,7 @@ or at ``time_limit_secs`` / ``max_iters``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,6 +71,93 @@ class AdmmStart:
     y: NDArray[np.float64]
     duals: dict[str, NDArray[np.float64]]
     omega: float
+    tri: list[NDArray[np.int64]] = field(default_factory=list)   # the node's triangle positions
+    weights: NDArray[np.float64] | None = None   # the node's super-points' weights
+    to_child: NDArray[np.int64] | None = None   # a child: each super-point's index there
+
+
+def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart | None:
+    """The parent's iterate carried to a child (``start.to_child``: the parent's super-points'
+    indices in the child, which merged some of them or anchored one more): every block indexed
+    by super-points takes the value of a representative (an anchor where one merged), new
+    anchors' rows and cannot-links start at 0, and Y is the parent's Z so re-indexed, weighted
+    and projected onto F. Only a start: the child's bound is certified from its own multipliers.
+    None when the parent's anchors are not the child's first anchors."""
+    mp = start.to_child
+    _, m_p, anchors_p, pairs_p, _ = start.layout
+    a_c = ops.a
+    r_p = len(anchors_p)
+    if mp is None or r_p > a_c.size or any(int(mp[a]) != int(a_c[j])
+                                            for j, a in enumerate(anchors_p)):
+        return None
+    m = ops.w.size
+    rep = np.full(m, -1, dtype=np.int64)
+    for s in list(anchors_p) + list(range(m_p)):   # anchors first: they represent merges
+        if rep[mp[s]] < 0:
+            rep[mp[s]] = s
+    if (rep < 0).any():
+        return None
+    d_p = start.duals
+    out: dict[str, NDArray[np.float64]] = {}
+    keys = ops.keys()
+    out["rows"] = d_p["rows"][rep]
+    out["nonneg"] = d_p["nonneg"][np.ix_(rep, rep)]
+    out["diag_lo"], out["diag_hi"] = d_p["diag_lo"][rep], d_p["diag_hi"][rep]
+    if "cannot" in keys:
+        known = {(min(s, t), max(s, t)): float(v)
+                 for (s, t), v in zip(pairs_p, d_p.get("cannot", []), strict=False)}
+        out["cannot"] = np.array([known.get((min(rep[s], rep[t]), max(rep[s], rep[t])), 0.0)
+                                  for s, t in zip(*ops.pairs_c, strict=True)])
+    r = a_c.size
+    if r:
+        for key in ("link", "anchor_rows"):
+            out[key] = np.zeros((r, m))
+            if key in d_p:
+                out[key][:r_p] = d_p[key][:, rep]
+        o_p = np.setdiff1d(np.arange(m_p), np.asarray(anchors_p, dtype=np.int64))
+        pos_p = np.full(m_p, -1)
+        pos_p[o_p] = np.arange(o_p.size)
+        po = o_p.size
+        table = np.full((po, po), -1)
+        iu_p, iv_p = np.triu_indices(po)
+        table[iu_p, iv_p] = np.arange(iu_p.size)
+        table[iv_p, iu_p] = np.arange(iu_p.size)
+        for j, p in enumerate(ops.tri):
+            key = f"tri{j}"
+            if key not in keys:
+                continue
+            val = np.zeros(p.size)
+            if j < r_p and key in d_p and j < len(start.tri):
+                full = np.zeros(iu_p.size)
+                full[start.tri[j]] = d_p[key]
+                s_p, t_p = pos_p[rep[ops.o[ops.iu[p]]]], pos_p[rep[ops.o[ops.iv[p]]]]
+                ok = (s_p >= 0) & (t_p >= 0)
+                val[ok] = full[table[s_p[ok], t_p[ok]]]
+            out[key] = val
+        q_p = d_p["diag_sum"] if "diag_sum" in d_p else (
+            -d_p["free_q"] if "free_q" in d_p else None)
+        for key in ("diag_sum", "free_q"):
+            if key in keys:
+                val = np.zeros(ops.o.size)
+                if q_p is not None:
+                    idx = pos_p[rep[ops.o]]
+                    val[idx >= 0] = q_p[idx[idx >= 0]]
+                out[key] = val if key == "diag_sum" else np.maximum(-val, 0.0)
+    if set(out) != set(keys):
+        return None
+    return AdmmStart(layout, _child_y(start, rep, ops.w, k), out, start.omega)
+
+
+def _child_y(start: AdmmStart, rep: NDArray[np.int64], w: NDArray[np.float64],
+             k: int) -> NDArray[np.float64]:
+    """The child's Y from the parent's: ``Z_c[c, d] = Z_p[rep c, rep d]``, ``Y = D^1/2 Z
+    D^1/2`` with the child's weights, projected onto F."""
+    if start.weights is None:
+        return project_f(start.y[np.ix_(rep, rep)], k)
+    dp = 1.0 / np.sqrt(start.weights)
+    z = (dp[:, None] * start.y * dp[None, :])[np.ix_(rep, rep)]
+    y = np.sqrt(w)[:, None] * z * np.sqrt(w)[None, :]
+    return project_f(0.5 * (y + y.T), k)
 
 
 @dataclass
@@ -295,6 +382,8 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
         tau_v0[rows_, ops.a] = np.minimum(tau_v0[rows_, ops.a] * float(
             options.get("t_boost", T_BOOST)), np.maximum(cap.min(axis=1), tau_v0[rows_, ops.a]))
     # primal weight: the objective's scale in Y (multipliers ~ |C|, Y ~ 1)
+    if start is not None and start.layout != layout:
+        start = map_start(start, ops, layout, k) if start.to_child is not None else None
     omega = float(options.get("omega", 0.0)) or \
         (start.omega if start is not None and start.layout == layout else 0.0) or \
         OMEGA_SCALE * max(float(np.abs(dmm * c_z).max()), 1e-12)
@@ -375,6 +464,7 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
             last = (y_mat.copy(), v_mat.copy(), {key: v.copy() for key, v in duals.items()})
             avg_n = 0
     info = {"iterations": it, "bound": best_bound, "primal": primal, "omega": omega,
+            "started": start is not None and start.layout == layout,
             "seconds": time.perf_counter() - t0, "status": status, "checks": checks,
             "y": y_mat, "duals": duals}
     return best_duals, dmm * avg_y, primal, info

@@ -44,12 +44,13 @@ import os
 import time
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.lifetime import ScriptSafePool, die_with_parent, stop_pool
+from mixopt.methods.map.exact.admm import AdmmStart
 from mixopt.methods.map.exact.entropy import cluster_entropy, cluster_hull, hull_value
 from mixopt.methods.map.exact.sdp import (
     BoundResult,
@@ -79,7 +80,7 @@ class Node:
     size_hi: list[int] = field(default_factory=list)
     depth: int = 0
     branch: str = "root"
-    warm: WarmStart | None = field(default=None, repr=False)   # the parent's conic solution
+    warm: WarmStart | AdmmStart | None = field(default=None, repr=False)   # parent's solution
     tri: list[NDArray[np.int64]] | None = field(default=None, repr=False)   # parent's triangles
 
     @property
@@ -605,7 +606,10 @@ class BranchAndBound:
             m = node.m
             z = res.z if res.z is not None else np.full((m, m), 1.0 / m)
             for child in self.children(node, z):
-                if child.m == m and len(child.anchors) == len(node.anchors):
+                if isinstance(res.warm, AdmmStart):   # ADMM: mapped to the child's points
+                    child.warm = replace(res.warm, to_child=_merge_map(node.groups, child.groups)
+                                         if child.m != m else np.arange(m))
+                elif child.m == m and len(child.anchors) == len(node.anchors):
                     child.warm = res.warm   # same layout unless fixing added cannot-links
                 if res.tri is not None:   # cuts "separated": start from this node's triangles
                     child.tri = res.tri if child.m == m else _remapped(

@@ -878,8 +878,9 @@ def _admm_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, g: NDArra
                                                 layout)
     lag = _lagrangian(duals, node, k, n, sq_norm_total, g, ent)
     res = BoundResult(lag.bound(), primal, f"admm {info['status']}", z=z, lagrangian=lag,
-                      warm=AdmmStart(layout, info["y"], info["duals"], info["omega"]),
-                      warm_started=start is not None and start.layout == layout,
+                      warm=AdmmStart(layout, info["y"], info["duals"], info["omega"], tri=tri,
+                                     weights=w),
+                      warm_started=bool(info["started"]),
                       notes=[f"admm: {info['iterations']} iterations, {info['seconds']:.2f} s, "
                              f"{info['status']}"])
     if ent.tri is not None:
