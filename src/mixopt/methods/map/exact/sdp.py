@@ -42,6 +42,10 @@ bound; eigenvalue error is below 1e-9 relative and is subtracted).
 super-points and anchors give the same constraints, and the size-dependent blocks (hull lines,
 size vertices) are padded to fixed lengths with repeated rows. Used for the children of a size
 bisection; a start changes only the solver's path, never the certified bound.
+
+**First-order solver** (solver ``ADMM``, entropy-free nodes only): :mod:`.admm` replaces the
+conic solve; its multipliers, named as the constraints here, go through the same
+:func:`_lagrangian` (see :func:`_admm_bound`), and every child starts from its parent's iterate.
 """
 
 from __future__ import annotations
@@ -110,7 +114,8 @@ class WarmStart:
 @dataclass
 class BoundResult:
     """A node's bound: ``safe`` is the certified lower bound (``-inf`` when the solve failed);
-    ``warm`` the conic solution to start similar nodes from (SCS only)."""
+    ``warm`` the solution to start similar nodes from (SCS: same layout; ADMM: any child, see
+    :func:`mixopt.methods.map.exact.admm.map_start`)."""
 
     safe: float
     primal: float
