@@ -44,12 +44,13 @@ import os
 import time
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.lifetime import ScriptSafePool, die_with_parent, stop_pool
+from mixopt.methods.map.exact.admm import AdmmStart
 from mixopt.methods.map.exact.entropy import cluster_entropy, cluster_hull, hull_value
 from mixopt.methods.map.exact.sdp import (
     BoundResult,
@@ -79,7 +80,7 @@ class Node:
     size_hi: list[int] = field(default_factory=list)
     depth: int = 0
     branch: str = "root"
-    warm: WarmStart | None = field(default=None, repr=False)   # the parent's conic solution
+    warm: WarmStart | AdmmStart | None = field(default=None, repr=False)   # parent's solution
     tri: list[NDArray[np.int64]] | None = field(default=None, repr=False)   # parent's triangles
 
     @property
@@ -557,17 +558,19 @@ class BranchAndBound:
         self.nodes += 1
         options = dict(self.p.solver_options)
         refine = None
-        if self.p.solver == "SCS":   # a node's solve never overruns the time limit
-            if "eps_abs" not in options and "eps_rel" not in options:
-                # loose first (the safe bound absorbs the residuals); warm-started at 1e-5 when
-                # the bound lands within 0.5 % below the pruning level. Measured on wine, three
-                # anchors, sizes within 40 of the optimum's: 1e-5 alone 1334.30 in 48 s, 1e-4
-                # alone 1330.67 in 8 s, 1e-4 then 1e-5 1334.32 in 26 s
-                options.update(eps_abs=1e-4, eps_rel=1e-4)
-                level = self.level()
-                if np.isfinite(level):
-                    refine = Refinement(level - 0.005 * abs(self.ub), level,
-                                        {"eps_abs": 1e-5, "eps_rel": 1e-5})
+        if self.p.solver == "SCS" and "eps_abs" not in options and "eps_rel" not in options:
+            # loose first (the safe bound absorbs the residuals); warm-started at 1e-5 when
+            # the bound lands within 0.5 % below the pruning level. Measured on wine, three
+            # anchors, sizes within 40 of the optimum's: 1e-5 alone 1334.30 in 48 s, 1e-4
+            # alone 1330.67 in 8 s, 1e-4 then 1e-5 1334.32 in 26 s
+            options.update(eps_abs=1e-4, eps_rel=1e-4)
+            level = self.level()
+            if np.isfinite(level):
+                refine = Refinement(level - 0.005 * abs(self.ub), level,
+                                    {"eps_abs": 1e-5, "eps_rel": 1e-5})
+        # a node's solve never overruns the time limit (ADMM: the bound of the best
+        # multipliers so far)
+        if self.p.solver in ("SCS", "ADMM"):
             left = max(1.0, self.time_limit_s - (time.perf_counter() - start))
             cap = self.p.node_time_limit_s
             options.setdefault("time_limit_secs", left if cap is None else min(left, cap))
@@ -603,7 +606,10 @@ class BranchAndBound:
             m = node.m
             z = res.z if res.z is not None else np.full((m, m), 1.0 / m)
             for child in self.children(node, z):
-                if child.m == m and len(child.anchors) == len(node.anchors):
+                if isinstance(res.warm, AdmmStart):   # ADMM: mapped to the child's points
+                    child.warm = replace(res.warm, to_child=_merge_map(node.groups, child.groups)
+                                         if child.m != m else np.arange(m))
+                elif child.m == m and len(child.anchors) == len(node.anchors):
                     child.warm = res.warm   # same layout unless fixing added cannot-links
                 if res.tri is not None:   # cuts "separated": start from this node's triangles
                     child.tri = res.tri if child.m == m else _remapped(

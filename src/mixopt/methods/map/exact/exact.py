@@ -55,6 +55,9 @@ def conic_solver_version(solver: str) -> str:
     the modelling layer's beside it."""
     from importlib.metadata import PackageNotFoundError, version
 
+    if solver.upper() == "ADMM":   # mixopt's own first-order solver (no cvxpy)
+        from mixopt import __version__
+        return f"ADMM (mixopt {__version__}, numpy {np.__version__})"
     package = _SOLVER_PACKAGES.get(solver.upper(), solver.lower())
     try:
         own = version(package)
@@ -63,12 +66,16 @@ def conic_solver_version(solver: str) -> str:
     return f"{solver.upper()} {own} (cvxpy {cp.__version__})"
 
 def conic_solver(backend: str) -> str:
-    """cvxpy solver name of ``backend``; a clear error when it is not installed or licensed."""
-    names = {"scs": "SCS", "clarabel": "CLARABEL", "mosek": "MOSEK"}
+    """cvxpy solver name of ``backend``; a clear error when it is not installed or licensed.
+    ``admm``: mixopt's first-order solver of the entropy-free node SDP
+    (:mod:`mixopt.methods.map.exact.admm`; equal proportions only)."""
+    names = {"scs": "SCS", "clarabel": "CLARABEL", "mosek": "MOSEK", "admm": "ADMM"}
     if backend == "auto":
         return "MOSEK" if _mosek_usable() else "SCS"
     if backend not in names:
         raise ValueError(f"exact: unknown backend {backend!r}; choose from {sorted(names)} or auto")
+    if backend == "admm":
+        return "ADMM"
     if names[backend] not in cp.installed_solvers():
         hint = " (pip install mosek, and a license)" if backend == "mosek" else ""
         raise RuntimeError(f"exact: the conic solver {names[backend]} is not installed{hint}")
@@ -175,7 +182,10 @@ def fit_exact(
     (the search is deterministic).
 
     ``backend``: the conic solver of the node bounds (``scs`` default, ``clarabel``, ``mosek``
-    when licensed, ``auto``: MOSEK if usable else SCS). ``threads``: node bounds solved at once
+    when licensed, ``auto``: MOSEK if usable else SCS; ``admm``: mixopt's first-order solver,
+    equal proportions only, :mod:`mixopt.methods.map.exact.admm`, whose ``solver_options`` are
+    its own: ``time_limit_secs``, ``max_iters``, ``stall_rel``, ...). ``threads``: node bounds
+    solved at once
     in worker processes (1: in this process). ``log_progress`` is accepted for the workflow's
     uniform options: the search always logs its progress (logger ``mixopt.methods.exact``).
 
@@ -190,6 +200,10 @@ def fit_exact(
     d <= 5 and no constraint links or labels points, else ``sdp``."""
     cons = constraints or Constraints()
     solver = conic_solver(backend)
+    if solver == "ADMM" and problem.proportions == "free":
+        raise ValueError("exact: backend admm solves only the entropy-free node SDP "
+                         "(proportions: equal, MSSC); use scs, clarabel or mosek for "
+                         "proportions free")
     if cons.pi_order and cons.names_components:
         raise ValueError("exact: pi_order with known labels is not supported (with named "
                          "components the order is a real constraint); use minlp/miqp")

@@ -42,6 +42,10 @@ bound; eigenvalue error is below 1e-9 relative and is subtracted).
 super-points and anchors give the same constraints, and the size-dependent blocks (hull lines,
 size vertices) are padded to fixed lengths with repeated rows. Used for the children of a size
 bisection; a start changes only the solver's path, never the certified bound.
+
+**First-order solver** (solver ``ADMM``, entropy-free nodes only): :mod:`.admm` replaces the
+conic solve; its multipliers, named as the constraints here, go through the same
+:func:`_lagrangian` (see :func:`_admm_bound`), and every child starts from its parent's iterate.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from mixopt.methods.map.exact.admm import AdmmStart, _Ops, admm_solve
 from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
     cluster_hull,
@@ -109,7 +114,8 @@ class WarmStart:
 @dataclass
 class BoundResult:
     """A node's bound: ``safe`` is the certified lower bound (``-inf`` when the solve failed);
-    ``warm`` the conic solution to start similar nodes from (SCS only)."""
+    ``warm`` the solution to start similar nodes from (SCS: same layout; ADMM: any child, see
+    :func:`mixopt.methods.map.exact.admm.map_start`)."""
 
     safe: float
     primal: float
@@ -117,7 +123,7 @@ class BoundResult:
     z: NDArray[np.float64] | None = None
     notes: list[str] = field(default_factory=list)
     lagrangian: Lagrangian | None = None
-    warm: WarmStart | None = None
+    warm: WarmStart | AdmmStart | None = None
     warm_started: bool = False
     tri: list[NDArray[np.int64]] | None = None   # cuts "separated": triangles for children
     rounds: int = 1
@@ -499,7 +505,8 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     pruning level). Every round's bound is certified; the best round is returned, its
     triangles in ``tri`` for the children (same set: the same layout, so a warm start)."""
     if cuts != "separated" or not node.anchors:
-        return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm)
+        return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm,
+                           stop_at)
     options = dict(solver_options or {})
     a = np.asarray(node.anchors)
     o = np.setdiff1d(np.arange(node.weights.size), a)
@@ -511,7 +518,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     while True:
         rounds += 1
         res = _bound_once(node, k, n, sq_norm_total, solver, options, cuts, refine,
-                          warm if rounds == 1 else None)
+                          warm if rounds == 1 else None, stop_at)
         if best is None or res.safe >= best.safe:
             best = res
             best.tri = [np.column_stack([o[iu[p]], o[iv[p]]]) for p in res.active_all]
@@ -538,11 +545,18 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
 
 def _bound_once(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
                 solver_options: dict | None, cuts: str, refine: Refinement | None,
-                warm: WarmStart | None) -> BoundResult:
+                warm: WarmStart | AdmmStart | None, stop_at: float = np.inf) -> BoundResult:
     """One conic solve's certified bound (see :func:`sdp_bound`), refined near the pruning
     level; with cuts "separated", ``active``/``active_all`` hold the triangles (positions, per
-    anchor) that carry a multiplier / that are in the problem."""
+    anchor) that carry a multiplier / that are in the problem. Solver ``ADMM``: the first-order
+    solver of :mod:`mixopt.methods.map.exact.admm` (entropy-free nodes only; no refinement,
+    stops at ``stop_at``)."""
     g = node.sums @ node.sums.T
+    if solver == "ADMM":
+        return _admm_bound(node, k, n, sq_norm_total, g, solver_options or {}, cuts,
+                           warm if isinstance(warm, AdmmStart) else None, stop_at)
+    if isinstance(warm, AdmmStart):
+        warm = None
     prob, cons, ent, dm, y = _node_problem(node, k, n, sq_norm_total, g, cuts)
     if prob is None:   # no size vector fits the ranges: no clustering here
         return BoundResult(np.inf, np.nan, "infeasible (sizes)")
@@ -719,15 +733,21 @@ def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeMo
             cons["free_q"] = q >= 0
 
 
-def _dual(cons: dict[str, cp.Constraint], key: str, sign: bool = True) -> NDArray[np.float64]:
-    value = np.atleast_1d(np.asarray(cons[key].dual_value, dtype=float))
+def _dual(cons: dict[str, cp.Constraint | NDArray[np.float64]], key: str,
+          sign: bool = True) -> NDArray[np.float64]:
+    """The multiplier of ``cons[key]``: a cvxpy constraint's dual value, or an array given
+    directly (the ADMM solver's), clipped at 0 for inequalities (``sign``)."""
+    item = cons[key]
+    value = np.atleast_1d(np.asarray(getattr(item, "dual_value", item), dtype=float))
     return np.maximum(value, 0.0) if sign else value
 
 
-def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
+def _lagrangian(cons: dict[str, cp.Constraint | NDArray[np.float64]], node: NodeModel, k: int,
+                n: int,
                 sq_norm_total: float, g: NDArray[np.float64], ent: _Entropy) -> Lagrangian:
     """Weak-duality bound from the solver's multipliers (cvxpy: ``L = f + lam (lhs - rhs)`` for
-    ``lhs <= rhs`` with ``lam >= 0``, ``L = f + nu (lhs - rhs)`` for equalities)."""
+    ``lhs <= rhs`` with ``lam >= 0``, ``L = f + nu (lhs - rhs)`` for equalities), read from the
+    cvxpy constraints or from arrays under the same names (:func:`_dual`)."""
     w = node.weights.astype(float)
     m = w.size
     s = -0.5 * g.copy()
@@ -813,3 +833,63 @@ def _lagrangian(cons: dict[str, cp.Constraint], node: NodeModel, k: int, n: int,
     s[np.diag_indices(m)] += diag
     return Lagrangian(s=0.5 * (s + s.T), const=float(c0 + box), weights=w, k=k,
                       x_coef=x_coef, anchors=list(node.anchors))
+
+
+def _admm_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, g: NDArray[np.float64],
+                options: dict, cuts: str, start: AdmmStart | None, stop_at: float
+                ) -> BoundResult:
+    """The certified bound of an entropy-free node from the first-order solver
+    (:func:`mixopt.methods.map.exact.admm.admm_solve`): its best multipliers, named as the cvxpy
+    constraints of :func:`_node_problem`, go through :func:`_lagrangian` (the same algebra and
+    the same Ky Fan bound as with SCS)."""
+    if node.entropy:
+        raise ValueError("admm: only the entropy-free node SDP (equal proportions) is "
+                         "supported; use the SCS backend for proportions 'free'")
+    if cuts not in CUTS:
+        raise ValueError(f"cuts must be one of {CUTS}, got {cuts!r}")
+    w = node.weights.astype(float)
+    m = w.size
+    a = np.asarray(node.anchors, dtype=np.int64)
+    ent = _Entropy()
+    o = np.setdiff1d(np.arange(m), a)
+    tri: list[NDArray[np.int64]] = []
+    if a.size:
+        ent.others = o
+        if cuts != "none" and o.size:
+            if cuts == "separated":
+                ent.tri = triangle_positions(node, o)
+                tri = ent.tri
+            else:
+                tri = [np.arange(o.size * (o.size + 1) // 2)] * a.size
+    else:
+        o = np.zeros(0, dtype=np.int64)
+    pairs = cannot_pairs(node)
+    pairs_c = tuple(np.array(pairs, dtype=np.int64).T) if pairs else None
+    ops = _Ops(w=w, lo=node.lo.astype(float), hi=node.hi.astype(float), pairs_c=pairs_c, a=a,
+               o=o, k=k, tri=tri, cut_pairs=cuts == "all" and a.size > 0)
+    layout = ("admm", m, tuple(node.anchors), tuple(pairs), tuple(p.size for p in tri))
+    # one BLAS thread: measured 5.6 ms per iteration (glass, m = 214) against 25-300 ms with
+    # the default threads beside two busy builds on the 2-core machine
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:   # pragma: no cover
+        threadpool_limits = None
+    if threadpool_limits is None:   # pragma: no cover
+        duals, z, primal, info = admm_solve(ops, g, sq_norm_total, options, stop_at, start,
+                                            layout)
+    else:
+        with threadpool_limits(1):
+            duals, z, primal, info = admm_solve(ops, g, sq_norm_total, options, stop_at, start,
+                                                layout)
+    lag = _lagrangian(duals, node, k, n, sq_norm_total, g, ent)
+    res = BoundResult(lag.bound(), primal, f"admm {info['status']}", z=z, lagrangian=lag,
+                      warm=AdmmStart(layout, info["y"], info["duals"], info["omega"], tri=tri,
+                                     weights=w),
+                      warm_started=bool(info["started"]),
+                      notes=[f"admm: {info['iterations']} iterations, {info['seconds']:.2f} s, "
+                             f"{info['status']}"])
+    if ent.tri is not None:
+        res.active_all = ent.tri
+        res.active = [p[duals[f"tri{j}"] > 0] if f"tri{j}" in duals else p
+                      for j, p in enumerate(ent.tri)]
+    return res
