@@ -9,7 +9,9 @@ hosts, dates), the measured times (``wall_time_s``, ``cpu_time_s``, any other ke
 record that differs only by fields B has and A has not is **fields added in B** (new metrics or
 details: what A computed is unchanged). A differing record is **clock-dependent** when either
 build's run stopped at a wall-clock limit (status ``time_limit``): where a solver stops then
-depends on the machine's load, not on the code.
+depends on the machine's load, not on the code; or when only its ``trace`` differs, with the
+same incumbents and the same last row (the global solvers' recorder samples the bound by the
+clock).
 
 Every other file under ``tables/``, ``figures/`` and ``reports/`` is compared with its
 counterpart: byte-identical; else CSVs cell by cell, time columns skipped (**time columns
@@ -103,6 +105,28 @@ def differing_fields(a: dict[str, Any], b: dict[str, Any],
     return [f for f in fields if f.split(" ")[0] not in ignored]
 
 
+def _incumbents(trace: list[Any]) -> list[Any]:
+    """The trace's incumbent values with repeats in a row removed."""
+    out: list[Any] = []
+    for row in trace:
+        if isinstance(row, list) and len(row) > 1 and (not out or not _same(out[-1], row[1])):
+            out.append(row[1])
+    return out
+
+
+def trace_sampled_by_the_clock(a: dict[str, Any], b: dict[str, Any], fields: list[str]) -> bool:
+    """True when two records differ only in ``trace`` (besides added fields) and their traces
+    have the same sequence of incumbents and the same last row: the rows between differ only in
+    when the global solvers' trace recorder sampled the bound (it keeps a row with an unchanged
+    incumbent once per interval of wall-clock time)."""
+    if [f for f in fields if not f.endswith(" (added)")] != ["trace"]:
+        return False
+    ta, tb = a.get("trace"), b.get("trace")
+    if not (isinstance(ta, list) and isinstance(tb, list) and ta and tb):
+        return False
+    return _incumbents(ta) == _incumbents(tb) and _same(ta[-1][1:], tb[-1][1:])
+
+
 def compare_records(a_dir: Path, b_dir: Path,
                     ignored: tuple[str, ...] = ()) -> dict[str, tuple[str, list[str]]]:
     """Record path (relative to the build root) -> (class, differing fields); fields named in
@@ -120,7 +144,8 @@ def compare_records(a_dir: Path, b_dir: Path,
             cls = IDENTICAL
         elif all(f.endswith(" (added)") for f in fields):
             cls = ADDED
-        elif "time_limit" in (ra.get("status"), rb.get("status")):
+        elif "time_limit" in (ra.get("status"), rb.get("status")) or \
+                trace_sampled_by_the_clock(ra, rb, fields):
             cls = CLOCK
         else:
             cls = DIFFERENT

@@ -103,3 +103,22 @@ def test_fields_and_columns_only_b_has_are_reported_apart(tmp_path: Path) -> Non
     assert records["results/quick/s/r.json"] == (cb.ADDED, ["metrics (added)"])
     assert cb.compare_artifacts(a, b, records)["tables/t_clock.csv"][0] == cb.ADDED
     assert cb.main([str(a), str(b)]) == 0
+
+
+def test_a_trace_sampled_by_the_clock_is_clock_dependent_and_a_changed_path_is_not() -> None:
+    """Global solvers' traces keep a row with an unchanged incumbent once per interval of wall
+    time: more or fewer bound samples between the same incumbents are the clock's doing; another
+    incumbent, or another last row, is not."""
+    def rec(trace: list) -> dict:
+        return {**record("optimal", 3.0), "trace": trace}
+
+    a = rec([[0.1, None, -5.0], [0.2, 9.0, -5.0], [0.3, 9.0, 1.0], [0.4, 3.0, 3.0]])
+    sampled = rec([[0.1, None, -5.0], [0.2, 9.0, -5.0], [0.25, 9.0, 0.5], [0.3, 9.0, 1.0],
+                   [0.4, 3.0, 3.0]])
+    other_path = rec([[0.1, None, -5.0], [0.2, 8.0, -5.0], [0.4, 3.0, 3.0]])
+    other_end = rec([[0.1, None, -5.0], [0.2, 9.0, -5.0], [0.4, 3.0, 2.9]])
+    assert cb.trace_sampled_by_the_clock(a, sampled, cb.differing_fields(a, sampled))
+    assert not cb.trace_sampled_by_the_clock(a, other_path, cb.differing_fields(a, other_path))
+    assert not cb.trace_sampled_by_the_clock(a, other_end, cb.differing_fields(a, other_end))
+    changed = {**sampled, "objective": 2.0}
+    assert not cb.trace_sampled_by_the_clock(a, changed, cb.differing_fields(a, changed))
