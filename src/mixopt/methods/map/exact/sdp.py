@@ -58,6 +58,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from mixopt.methods.base import single_threaded_blas
 from mixopt.methods.map.exact.admm import AdmmStart, _Ops, admm_solve
 from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
@@ -870,17 +871,9 @@ def _admm_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, g: NDArra
     layout = ("admm", m, tuple(node.anchors), tuple(pairs), tuple(p.size for p in tri))
     # one BLAS thread: measured 5.6 ms per iteration (glass, m = 214) against 25-300 ms with
     # the default threads beside two busy builds on the 2-core machine
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:   # pragma: no cover
-        threadpool_limits = None
-    if threadpool_limits is None:   # pragma: no cover
+    with single_threaded_blas():
         duals, z, primal, info = admm_solve(ops, g, sq_norm_total, options, stop_at, start,
                                             layout)
-    else:
-        with threadpool_limits(1):
-            duals, z, primal, info = admm_solve(ops, g, sq_norm_total, options, stop_at, start,
-                                                layout)
     lag = _lagrangian(duals, node, k, n, sq_norm_total, g, ent)
     res = BoundResult(lag.bound(), primal, f"admm {info['status']}", z=z, lagrangian=lag,
                       warm=AdmmStart(layout, info["y"], info["duals"], info["omega"], tri=tri,
