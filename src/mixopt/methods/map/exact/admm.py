@@ -74,6 +74,7 @@ class AdmmStart:
     tri: list[NDArray[np.int64]] = field(default_factory=list)   # the node's triangle positions
     weights: NDArray[np.float64] | None = None   # the node's super-points' weights
     to_child: NDArray[np.int64] | None = None   # a child: each super-point's index there
+    gtri: NDArray[np.int64] | None = None    # the node's general triangles (rows i, j, l)
 
 
 def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart | None:
@@ -84,7 +85,7 @@ def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart |
     and projected onto F. Only a start: the child's bound is certified from its own multipliers.
     None when the parent's anchors are not the child's first anchors."""
     mp = start.to_child
-    _, m_p, anchors_p, pairs_p, _ = start.layout
+    _, m_p, anchors_p, pairs_p = start.layout[:4]
     a_c = ops.a
     r_p = len(anchors_p)
     if mp is None or r_p > a_c.size or any(int(mp[a]) != int(a_c[j])
@@ -108,6 +109,12 @@ def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart |
                  for (s, t), v in zip(pairs_p, d_p.get("cannot", []), strict=False)}
         out["cannot"] = np.array([known.get((min(rep[s], rep[t]), max(rep[s], rep[t])), 0.0)
                                   for s, t in zip(*ops.pairs_c, strict=True)])
+    if "gtri" in keys:   # a triangle of the parent's points keeps its multiplier
+        known = {} if start.gtri is None or "gtri" not in d_p else {
+            (int(i), *sorted((int(j), int(l_)))): float(v)
+            for (i, j, l_), v in zip(start.gtri, d_p["gtri"], strict=True)}
+        out["gtri"] = np.array([known.get((int(rep[i]), *sorted((int(rep[j]), int(rep[l_])))),
+                                          0.0) for i, j, l_ in ops.gtri])
     r = a_c.size
     if r:
         for key in ("link", "anchor_rows"):
@@ -177,6 +184,7 @@ class _Ops:
     k: int
     tri: list[NDArray[np.int64]]               # per anchor: positions in triu_indices(o.size)
     cut_pairs: bool = False
+    gtri: NDArray[np.int64] | None = None      # general triangles: rows (i, j, l), see g
 
     def __post_init__(self) -> None:
         self.iu, self.iv = np.triu_indices(self.o.size)
@@ -195,6 +203,8 @@ class _Ops:
             out += [f"tri{j}" for j, p in enumerate(self.tri) if p.size]
             if self.o.size:
                 out.append("diag_sum" if self.r == self.k else "free_q")
+        if self.gtri is not None and len(self.gtri):
+            out.append("gtri")
         return out
 
     def g(self, z: NDArray[np.float64], v: NDArray[np.float64]
@@ -218,6 +228,9 @@ class _Ops:
             if o.size:
                 q = d[o] - v[:, o].sum(axis=0)
                 out["diag_sum" if self.r == self.k else "free_q"] = q if self.r == self.k else -q
+        if self.gtri is not None and len(self.gtri):
+            i, j, l_ = self.gtri.T
+            out["gtri"] = z[i, j] + z[i, l_] - z[j, l_] - z[i, i]
         return out
 
     def adjoint(self, y: dict[str, NDArray[np.float64]]
@@ -257,6 +270,8 @@ class _Ops:
                 coef = y["diag_sum"] if r == self.k else -y["free_q"]
                 diag[o] += coef
                 nv[:, o] -= coef[None, :]
+        if "gtri" in y:
+            s += gtri_matrix(self.gtri, y["gtri"], m)
         s[np.diag_indices(m)] += diag
         return s, nv, c
 
@@ -313,8 +328,23 @@ class _Ops:
                 colv[:, o] += 1.0
                 key = "diag_sum" if r == self.k else "free_q"
                 sig[key] = 1.0 / (cz[o, o] + r)
+        if self.gtri is not None and len(self.gtri):
+            i, j, l_ = self.gtri.T
+            for s_, t_ in ((i, j), (i, l_), (j, l_), (i, i)):
+                np.add.at(col, (s_, t_), cz[s_, t_])
+            sig["gtri"] = 1.0 / (cz[i, j] + cz[i, l_] + cz[j, l_] + cz[i, i])
         tau_v = 1.0 / np.maximum(colv, 1.0)
         return sig, 1.0 / float(col.max()), tau_v
+
+
+def gtri_matrix(gtri: NDArray[np.int64], mu: NDArray[np.float64], m: int
+                ) -> NDArray[np.float64]:
+    """``M`` (not symmetric) with ``<M, Z> = sum_c mu_c (Z_ij + Z_il - Z_jl - Z_ii)`` over the
+    general triangles ``gtri`` (rows ``(i, j, l)``)."""
+    i, j, l_ = gtri.T
+    flat = np.concatenate([i * m + j, i * m + l_, j * m + l_, i * m + i])
+    return np.bincount(flat, weights=np.concatenate([mu, mu, -mu, -mu]),
+                       minlength=m * m).reshape(m, m)
 
 
 def capped_simplex(lam: NDArray[np.float64], k: float) -> NDArray[np.float64]:
@@ -397,6 +427,12 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
         duals = {key: np.zeros_like(np.asarray(zero[key], dtype=float)) for key in keys}
     v_mat = (dmm * y_mat)[ops.a, :] if r else np.zeros((0, m))
     best_bound, best_duals = -np.inf, {key: v.copy() for key, v in duals.items()}
+    start_bound = -np.inf   # a start's multipliers keep their bound (a parent's, or the last
+    if start is not None:   # cut round's with the new cuts' at 0): returned if never beaten
+        s, c = ops.substituted(duals)
+        if np.isfinite(s).all() and np.isfinite(c):
+            start_bound = ky_fan_bound(s + c_z, c + c0, dm, k)
+    start_duals = {key: v.copy() for key, v in duals.items()}
     avg_y, avg_v = y_mat.copy(), v_mat.copy()
     avg_d = {key: v.copy() for key, v in duals.items()}
     avg_n = 0
@@ -438,7 +474,7 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
         infeas = max(float(np.abs(v).max()) if key in ops.eq else float(np.maximum(v, 0).max())
                      for key, v in res.items() if np.size(v))
         checks.append((it, best_bound, primal, infeas))
-        if best_bound >= stop_at:
+        if max(best_bound, start_bound) >= stop_at:
             status = "stop_at"
             break
         if abs(primal - best_bound) <= eps * max(1.0, abs(primal)):
@@ -463,6 +499,8 @@ def admm_solve(ops: _Ops, g: NDArray[np.float64], sq_total: float, options: dict
             duals = {key: v.copy() for key, v in avg_d.items()}
             last = (y_mat.copy(), v_mat.copy(), {key: v.copy() for key, v in duals.items()})
             avg_n = 0
+    if start_bound > best_bound:
+        best_bound, best_duals = start_bound, start_duals
     info = {"iterations": it, "bound": best_bound, "primal": primal, "omega": omega,
             "started": start is not None and start.layout == layout,
             "seconds": time.perf_counter() - t0, "status": status, "checks": checks,

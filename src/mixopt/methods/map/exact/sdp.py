@@ -59,7 +59,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.methods.base import single_threaded_blas
-from mixopt.methods.map.exact.admm import AdmmStart, _Ops, admm_solve
+from mixopt.methods.map.exact.admm import AdmmStart, _Ops, admm_solve, gtri_matrix
 from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
     cluster_hull,
@@ -98,6 +98,7 @@ class NodeModel:
     free_hi: int = 1
     entropy: bool = True
     tri: list[NDArray[np.int64]] | None = None   # cuts "separated": triangles to start with
+    gtri: NDArray[np.int64] | None = None   # general triangles (i, j, l), backend admm
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class BoundResult:
     rounds: int = 1
     active: list[NDArray[np.int64]] = field(default_factory=list)       # (see _bound_once)
     active_all: list[NDArray[np.int64]] = field(default_factory=list)
+    gtri: NDArray[np.int64] | None = None   # triangle_rounds: general triangles for children
 
 
 @dataclass
@@ -240,6 +242,10 @@ TRI_ROUNDS = 3        # cuts "separated": at most this many solves per node (one
                       # the node starts from its parent's triangles)
 TRI_PER_ROUND = 1500  # cuts "separated": the most violated triangles added per round
 TRI_TOL = 1e-4        # cuts "separated": violation (relative to Z_aa) that counts
+GTRI_PER_ROUND = 3000  # triangle_rounds: the most violated general triangles added per round
+GTRI_KEEP = -1e-3      # triangle_rounds: a cut stays while its slack (relative to Z_ii) is
+                       # above this at the round's solution (nearly tight: likely active)
+GTRI_GAIN = 1e-4       # triangle_rounds: stop when a round raised the bound by less (relative)
 HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
 
 
@@ -493,7 +499,8 @@ class Refinement:
 def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
               cuts: str = "triangles", refine: Refinement | None = None,
-              warm: WarmStart | None = None, stop_at: float = np.inf) -> BoundResult:
+              warm: WarmStart | None = None, stop_at: float = np.inf,
+              triangle_rounds: int = 0) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
     ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
@@ -504,7 +511,13 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     multiplier-carrying triangles are kept and the :data:`TRI_PER_ROUND` most violated ones are
     added, for at most :data:`TRI_ROUNDS` solves or until the bound reaches ``stop_at`` (the
     pruning level). Every round's bound is certified; the best round is returned, its
-    triangles in ``tri`` for the children (same set: the same layout, so a warm start)."""
+    triangles in ``tri`` for the children (same set: the same layout, so a warm start).
+
+    With ``triangle_rounds`` > 0, general triangles over all super-points are separated
+    around that (see :func:`triangle_rounds_bound`)."""
+    if triangle_rounds > 0:
+        return triangle_rounds_bound(node, k, n, sq_norm_total, solver, solver_options, cuts,
+                                     refine, warm, stop_at, triangle_rounds)
     if cuts != "separated" or not node.anchors:
         return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm,
                            stop_at)
@@ -541,6 +554,55 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
                 break
             options["time_limit_secs"] = left
     best.rounds = rounds
+    return best
+
+
+def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
+                          solver_options: dict | None, cuts: str, refine: Refinement | None,
+                          warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int
+                          ) -> BoundResult:
+    """Cutting-plane rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` (all
+    super-points, as SOS-SDP separates them at every node): the node starts from ``node.gtri``
+    (its parent's cuts), and after each solve the cuts still nearly tight at the solution
+    (:data:`GTRI_KEEP`) are kept and the :data:`GTRI_PER_ROUND` most violated new ones added
+    (:func:`separate_triangles`), for at most ``rounds`` solves, until the bound reaches
+    ``stop_at`` or a round gains less than :data:`GTRI_GAIN` (relative). Every round's bound is
+    certified (the cuts' multipliers enter :func:`_lagrangian`); the best is returned, with its
+    nearly tight cuts in ``gtri`` for the children. ADMM starts each round from the previous
+    one's iterate (the new cuts' multipliers at 0); SCS starts cold (the layout changes)."""
+    options = dict(solver_options or {})
+    started = time.perf_counter()
+    best: BoundResult | None = None
+    done = 0
+    for done in range(1, rounds + 1):
+        res = sdp_bound(node, k, n, sq_norm_total, solver, options, cuts, refine, warm, stop_at)
+        gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
+        if res.z is not None and len(gtri):
+            i, j, l_ = gtri.T
+            z = res.z
+            slack = (z[i, j] + z[i, l_] - z[j, l_] - z[i, i]) / np.maximum(z[i, i], 1e-12)
+            gtri = gtri[slack > GTRI_KEEP]
+        gain = np.inf if best is None else res.safe - best.safe
+        if best is None or res.safe >= best.safe:
+            best = res
+            best.gtri = gtri
+        if res.z is None or res.safe >= stop_at or done == rounds or \
+                gain < GTRI_GAIN * max(1.0, abs(best.safe)):
+            break
+        new = separate_triangles(res.z, GTRI_PER_ROUND, skip=gtri)
+        if not len(new):
+            break
+        node = replace(node, gtri=np.vstack([gtri, new]))
+        warm = replace(res.warm, to_child=np.arange(node.weights.size)) \
+            if isinstance(res.warm, AdmmStart) else None
+        if "time_limit_secs" in options:   # the rounds share the node's time limit
+            left = solver_options["time_limit_secs"] - (time.perf_counter() - started)
+            if left <= 0.1:   # (SCS reads 0 as no limit)
+                break
+            options["time_limit_secs"] = left
+    best.rounds = done
+    best.notes.append(f"{done} triangle rounds, {0 if best.gtri is None else len(best.gtri)} "
+                      "general triangles passed on")
     return best
 
 
@@ -662,6 +724,9 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
     if pairs:
         pi_, pj_ = np.array(pairs).T
         cons["cannot"] = z[pi_, pj_] == 0
+    if node.gtri is not None and len(node.gtri):   # general triangles (separate_triangles)
+        ti, tj, tl = node.gtri.T
+        cons["gtri"] = z[ti, tj] + z[ti, tl] - z[tj, tl] - z[ti, ti] <= 0
     objective = 0.5 * sq_norm_total - 0.5 * cp.sum(cp.multiply(g, z))
     ent = _Entropy()
     if not node.entropy:   # equal proportions: 1/2 SSE alone
@@ -732,6 +797,39 @@ def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeMo
             cons["diag_sum"] = q == 0
         else:
             cons["free_q"] = q >= 0
+
+
+def separate_triangles(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
+                       skip: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
+    """The ``count`` most violated general triangles ``Z_ij + Z_il - Z_jl - Z_ii <= 0`` (apex
+    i; j < l; i, j, l distinct) of ``z`` as rows ``(i, j, l)``, by violation relative to
+    ``Z_ii`` (at least ``tol``), without the rows of ``skip``. Valid for every clustering of
+    super-points: ``Z_ij`` and ``Z_il`` are each ``Z_ii`` or 0, and both are ``Z_ii`` only when
+    j and l share i's cluster, where ``Z_jl = Z_ii``. Evaluated apex by apex (m^3 / 2 entries
+    in all)."""
+    m = z.shape[0]
+    iu, iv = np.triu_indices(m, 1)
+    zjl = z[iu, iv]
+    found_v, found_t = [], []
+    per = max(count, 1)
+    for i in range(m):
+        zi = z[i]
+        viol = (zi[iu] + zi[iv] - zjl - zi[i]) / max(zi[i], 1e-12)
+        viol[(iu == i) | (iv == i)] = -np.inf
+        hit = np.flatnonzero(viol > tol)
+        if hit.size > per:
+            hit = hit[np.argpartition(-viol[hit], per)[:per]]
+        found_v.append(viol[hit])
+        found_t.append(np.column_stack([np.full(hit.size, i), iu[hit], iv[hit]]))
+    viol = np.concatenate(found_v)
+    tri = np.concatenate(found_t).astype(np.int64)
+    if skip is not None and len(skip) and len(tri):
+        code = (tri[:, 0] * m + tri[:, 1]) * m + tri[:, 2]
+        old = (skip[:, 0] * m + skip[:, 1]) * m + skip[:, 2]
+        keep = ~np.isin(code, old)
+        tri, viol = tri[keep], viol[keep]
+    order = np.argsort(-viol, kind="stable")[:count]
+    return tri[order]
 
 
 def _dual(cons: dict[str, cp.Constraint | NDArray[np.float64]], key: str,
@@ -831,6 +929,8 @@ def _lagrangian(cons: dict[str, cp.Constraint | NDArray[np.float64]], node: Node
             c0 += float(coef_lam.min())                   # lam in the simplex
             x_coef[:, :k - 1] -= w[:, None] * eta[None, :]
             box += min(1.0 - ent_weight - beta, 0.0) * n * np.log(k)
+    if "gtri" in cons:   # Z_ij + Z_il - Z_jl - Z_ii <= 0
+        s += gtri_matrix(node.gtri, _dual(cons, "gtri"), m)
     s[np.diag_indices(m)] += diag
     return Lagrangian(s=0.5 * (s + s.T), const=float(c0 + box), weights=w, k=k,
                       x_coef=x_coef, anchors=list(node.anchors))
@@ -867,8 +967,9 @@ def _admm_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, g: NDArra
     pairs = cannot_pairs(node)
     pairs_c = tuple(np.array(pairs, dtype=np.int64).T) if pairs else None
     ops = _Ops(w=w, lo=node.lo.astype(float), hi=node.hi.astype(float), pairs_c=pairs_c, a=a,
-               o=o, k=k, tri=tri, cut_pairs=cuts == "all" and a.size > 0)
-    layout = ("admm", m, tuple(node.anchors), tuple(pairs), tuple(p.size for p in tri))
+               o=o, k=k, tri=tri, cut_pairs=cuts == "all" and a.size > 0, gtri=node.gtri)
+    layout = ("admm", m, tuple(node.anchors), tuple(pairs), tuple(p.size for p in tri),
+              0 if node.gtri is None else len(node.gtri))
     # one BLAS thread: measured 5.6 ms per iteration (glass, m = 214) against 25-300 ms with
     # the default threads beside two busy builds on the 2-core machine
     with single_threaded_blas():
@@ -876,8 +977,8 @@ def _admm_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, g: NDArra
                                             layout)
     lag = _lagrangian(duals, node, k, n, sq_norm_total, g, ent)
     res = BoundResult(lag.bound(), primal, f"admm {info['status']}", z=z, lagrangian=lag,
-                      warm=AdmmStart(layout, info["y"], info["duals"], info["omega"], tri=tri,
-                                     weights=w),
+                      warm=AdmmStart(layout, info["y"], duals, info["omega"], tri=tri,
+                                     weights=w, gtri=node.gtri),
                       warm_started=bool(info["started"]),
                       notes=[f"admm: {info['iterations']} iterations, {info['seconds']:.2f} s, "
                              f"{info['status']}"])
