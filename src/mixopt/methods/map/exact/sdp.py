@@ -548,13 +548,21 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         rows, cols = np.divmod(flat, iu.size)
         keep = [np.union1d(res.active[j], cols[rows == j]) for j in range(a.size)]
         node = replace(node, tri=[np.column_stack([o[iu[p]], o[iv[p]]]) for p in keep])
-        if "time_limit_secs" in options:   # the rounds share the node's time limit
-            left = solver_options["time_limit_secs"] - (time.perf_counter() - started)
-            if left <= 0.1:   # (SCS reads 0 as no limit)
-                break
-            options["time_limit_secs"] = left
+        if not _time_left(options, solver_options, started):
+            break
     best.rounds = rounds
     return best
+
+
+def _time_left(options: dict, solver_options: dict | None, started: float) -> bool:
+    """Rounds share the node's time limit: set ``options``' limit to what is left of
+    ``solver_options``' since ``started``; False when (almost) nothing is (SCS reads 0 as no
+    limit)."""
+    if "time_limit_secs" not in options:
+        return True
+    left = solver_options["time_limit_secs"] - (time.perf_counter() - started)
+    options["time_limit_secs"] = left
+    return left > 0.1
 
 
 def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
@@ -595,11 +603,8 @@ def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         node = replace(node, gtri=np.vstack([gtri, new]))
         warm = replace(res.warm, to_child=np.arange(node.weights.size)) \
             if isinstance(res.warm, AdmmStart) else None
-        if "time_limit_secs" in options:   # the rounds share the node's time limit
-            left = solver_options["time_limit_secs"] - (time.perf_counter() - started)
-            if left <= 0.1:   # (SCS reads 0 as no limit)
-                break
-            options["time_limit_secs"] = left
+        if not _time_left(options, solver_options, started):
+            break
     best.rounds = done
     best.notes.append(f"{done} triangle rounds, {0 if best.gtri is None else len(best.gtri)} "
                       "general triangles passed on")
