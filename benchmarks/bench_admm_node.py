@@ -23,17 +23,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mssc import points  # noqa: E402
+from bench_mssc import instance_points  # noqa: E402
 
 from mixopt.methods.map.exact import bnb  # noqa: E402
 from mixopt.methods.map.exact.exact import fit_exact  # noqa: E402
 from mixopt.methods.map.exact.sdp import sdp_bound  # noqa: E402
 from mixopt.problem import MAPProblem  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def capture(x: np.ndarray, k: int, count: int) -> list[tuple]:
@@ -69,10 +66,7 @@ def main() -> None:
     ap.add_argument("--long-iters", type=int, default=3000)
     ap.add_argument("--raw-dir", default="data/raw")
     args = ap.parse_args()
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
-    spec = cfg["studies"]["mssc_benchmark"]["instances"][args.instance]
-    x = points(spec["dataset"], Path(args.raw_dir))
-    k = int(spec["k"])
+    x, k = instance_points(args.instance, Path(args.raw_dir))
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):

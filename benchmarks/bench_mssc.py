@@ -78,6 +78,14 @@ def points(dataset: str, raw_dir: Path) -> np.ndarray:
     return read_mssc(path)
 
 
+def instance_points(name: str, raw_dir: Path) -> tuple[np.ndarray, int]:
+    """The points and K of benchmark instance ``name`` (``studies.mssc_benchmark`` in
+    config/config.yaml)."""
+    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    spec = cfg["studies"]["mssc_benchmark"]["instances"][name]
+    return points(spec["dataset"], raw_dir), int(spec["k"])
+
+
 def published_text(name: str) -> str:
     """SOS-SDP's published figure of an instance, or 'not published'."""
     pub = load_published("mssc_benchmark")["instances"].get(name)

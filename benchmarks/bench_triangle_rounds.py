@@ -20,16 +20,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_admm_node import capture  # noqa: E402
-from bench_mssc import points  # noqa: E402
+from bench_mssc import instance_points  # noqa: E402
 
 from mixopt.methods.base import single_threaded_blas  # noqa: E402
-from mixopt.methods.map.exact.sdp import GTRI_KEEP, sdp_bound, separate_triangles  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
+from mixopt.methods.map.exact.sdp import (  # noqa: E402
+    kept_triangles,
+    sdp_bound,
+    separate_triangles,
+)
 
 
 def main() -> None:
@@ -40,10 +41,7 @@ def main() -> None:
     ap.add_argument("--solver", choices=["SCS", "ADMM"], default="SCS")
     ap.add_argument("--raw-dir", default="data/raw")
     args = ap.parse_args()
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
-    spec = cfg["studies"]["mssc_benchmark"]["instances"][args.instance]
-    x = points(spec["dataset"], Path(args.raw_dir))
-    k = int(spec["k"])
+    x, k = instance_points(args.instance, Path(args.raw_dir))
     with single_threaded_blas():
         model, k, n, sq, _, _, cuts = capture(x, k, 1)[0][:7]
         print(f"# {args.instance}: n {x.shape[0]}, K {k}, first node m {model.weights.size}, "
@@ -57,14 +55,10 @@ def main() -> None:
             res = sdp_bound(node, k, n, sq, solver=args.solver, solver_options=options, cuts=cuts)
             print(f"{r:5d} {len(gtri):5d} {2 * res.safe:11.4f} {time.perf_counter() - t0:8.1f}",
                   flush=True)
-            z = res.z
-            if z is None:
+            if res.z is None:
                 break
-            if len(gtri):
-                i, j, l_ = gtri.T
-                slack = (z[i, j] + z[i, l_] - z[j, l_] - z[i, i]) / np.maximum(z[i, i], 1e-12)
-                gtri = gtri[slack > GTRI_KEEP]
-            new = separate_triangles(z, args.per_round, skip=gtri)
+            gtri = kept_triangles(res.z, gtri)
+            new = separate_triangles(res.z, args.per_round, skip=gtri)
             gtri = np.vstack([gtri, new])
 
 

@@ -229,8 +229,7 @@ class _Ops:
                 q = d[o] - v[:, o].sum(axis=0)
                 out["diag_sum" if self.r == self.k else "free_q"] = q if self.r == self.k else -q
         if self.gtri is not None and len(self.gtri):
-            i, j, l_ = self.gtri.T
-            out["gtri"] = z[i, j] + z[i, l_] - z[j, l_] - z[i, i]
+            out["gtri"] = triangle_values(z, self.gtri)
         return out
 
     def adjoint(self, y: dict[str, NDArray[np.float64]]
@@ -335,6 +334,13 @@ class _Ops:
             sig["gtri"] = 1.0 / (cz[i, j] + cz[i, l_] + cz[j, l_] + cz[i, i])
         tau_v = 1.0 / np.maximum(colv, 1.0)
         return sig, 1.0 / float(col.max()), tau_v
+
+
+def triangle_values(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``Z_ij + Z_il - Z_jl - Z_ii`` for each general triangle (row ``(i, j, l)``): <= 0 at
+    every clustering's Z."""
+    i, j, l_ = gtri.T
+    return z[i, j] + z[i, l_] - z[j, l_] - z[i, i]
 
 
 def gtri_matrix(gtri: NDArray[np.int64], mu: NDArray[np.float64], m: int

@@ -264,9 +264,7 @@ class BranchAndBound:
 
     def model(self, node: Node) -> NodeModel:
         n, k, lmin = self.p.n, self.p.k, max(self.p.min_size, 1)
-        w = np.bincount(node.groups)
-        sums = np.zeros((w.size, self.p.x.shape[1]))
-        np.add.at(sums, node.groups, self.p.x)
+        w, sums = self.super_points(node)
         r = len(node.anchors)
         flo, fhi = free_range(node.size_lo, node.size_hi, n, k - r, lmin) if r < k else (1, 1)
         lows = list(node.size_lo) + ([flo] if r < k else [])
@@ -280,6 +278,13 @@ class BranchAndBound:
                          anchor_hi=list(node.size_hi), lo=lo, hi=np.maximum(hi, lo),
                          free_lo=flo, free_hi=max(fhi, flo), entropy=self.p.entropy,
                          tri=node.tri, gtri=node.gtri)
+
+    def super_points(self, node: Node) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Each super-point's weight (points merged into it) and coordinate sums."""
+        w = np.bincount(node.groups)
+        sums = np.zeros((w.size, self.p.x.shape[1]))
+        np.add.at(sums, node.groups, self.p.x)
+        return w, sums
 
     # -- upper bounds -------------------------------------------------------------------------
 
@@ -298,9 +303,8 @@ class BranchAndBound:
     def local_search(self, node: Node, sp_labels: NDArray[np.int64]) -> NDArray[np.int64]:
         """Hard-assignment EM (CEM) on super-points with the anchors' clusters fixed."""
         k = self.p.k
-        w = np.bincount(node.groups).astype(float)
-        sums = np.zeros((w.size, self.p.x.shape[1]))
-        np.add.at(sums, node.groups, self.p.x)
+        w, sums = self.super_points(node)
+        w = w.astype(float)
         lab = sp_labels.copy()
         anchors = np.asarray(node.anchors, dtype=np.int64)
         for _ in range(100):
@@ -355,11 +359,9 @@ class BranchAndBound:
         search's starts 73.5293."""
         from sklearn.cluster import KMeans  # (lazy: job start-up)
 
-        w = np.bincount(node.groups).astype(float)
+        w, sums = self.super_points(node)
         if w.size < self.p.k or z.shape != (w.size, w.size) or not np.isfinite(z).all():
             return None
-        sums = np.zeros((w.size, self.p.x.shape[1]))
-        np.add.at(sums, node.groups, self.p.x)
         feats = z @ sums
         with warnings.catch_warnings():   # (fewer distinct rows than K: still labels)
             warnings.simplefilter("ignore")

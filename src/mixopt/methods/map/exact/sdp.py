@@ -59,7 +59,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixopt.methods.base import single_threaded_blas
-from mixopt.methods.map.exact.admm import AdmmStart, _Ops, admm_solve, gtri_matrix
+from mixopt.methods.map.exact.admm import (
+    AdmmStart,
+    _Ops,
+    admm_solve,
+    gtri_matrix,
+    triangle_values,
+)
 from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
     cluster_hull,
@@ -585,11 +591,8 @@ def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     for done in range(1, rounds + 1):
         res = sdp_bound(node, k, n, sq_norm_total, solver, options, cuts, refine, warm, stop_at)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
-        if res.z is not None and len(gtri):
-            i, j, l_ = gtri.T
-            z = res.z
-            slack = (z[i, j] + z[i, l_] - z[j, l_] - z[i, i]) / np.maximum(z[i, i], 1e-12)
-            gtri = gtri[slack > GTRI_KEEP]
+        if res.z is not None:
+            gtri = kept_triangles(res.z, gtri)
         gain = np.inf if best is None else res.safe - best.safe
         if best is None or res.safe >= best.safe:
             best = res
@@ -802,6 +805,15 @@ def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeMo
             cons["diag_sum"] = q == 0
         else:
             cons["free_q"] = q >= 0
+
+
+def kept_triangles(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The general triangles still nearly tight at ``z``: relative slack (to ``Z_ii``) above
+    :data:`GTRI_KEEP`, the ones a round keeps."""
+    if not len(gtri):
+        return gtri
+    diag = np.maximum(z[gtri[:, 0], gtri[:, 0]], 1e-12)
+    return gtri[triangle_values(z, gtri) / diag > GTRI_KEEP]
 
 
 def separate_triangles(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
