@@ -74,7 +74,7 @@ class AdmmStart:
     tri: list[NDArray[np.int64]] = field(default_factory=list)   # the node's triangle positions
     weights: NDArray[np.float64] | None = None   # the node's super-points' weights
     to_child: NDArray[np.int64] | None = None   # a child: each super-point's index there
-    gtri: NDArray[np.int64] | None = None    # the node's general triangles (rows i, j, l)
+    gtri: NDArray[np.int64] | None = None    # the node's separated cuts (triangle_values)
 
 
 def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart | None:
@@ -184,7 +184,7 @@ class _Ops:
     k: int
     tri: list[NDArray[np.int64]]               # per anchor: positions in triu_indices(o.size)
     cut_pairs: bool = False
-    gtri: NDArray[np.int64] | None = None      # general triangles: rows (i, j, l), see g
+    gtri: NDArray[np.int64] | None = None      # separated cuts (triangle_values), see g
 
     def __post_init__(self) -> None:
         self.iu, self.iv = np.triu_indices(self.o.size)
@@ -329,27 +329,35 @@ class _Ops:
                 sig[key] = 1.0 / (cz[o, o] + r)
         if self.gtri is not None and len(self.gtri):
             i, j, l_ = self.gtri.T
-            for s_, t_ in ((i, j), (i, l_), (j, l_), (i, i)):
-                np.add.at(col, (s_, t_), cz[s_, t_])
-            sig["gtri"] = 1.0 / (cz[i, j] + cz[i, l_] + cz[j, l_] + cz[i, i])
+            t3 = is_triangle(self.gtri)   # pair rows (i, j, j) have no (i, l), (j, l) terms
+            for s_, t_, c_ in ((i, j, 1.0), (i, l_, t3), (j, l_, t3), (i, i, 1.0)):
+                np.add.at(col, (s_, t_), c_ * cz[s_, t_])
+            sig["gtri"] = 1.0 / (cz[i, j] + t3 * (cz[i, l_] + cz[j, l_]) + cz[i, i])
         tau_v = 1.0 / np.maximum(colv, 1.0)
         return sig, 1.0 / float(col.max()), tau_v
 
 
+def is_triangle(gtri: NDArray[np.int64]) -> NDArray[np.float64]:
+    """1.0 for a triangle row ``(i, j, l)`` (j != l), 0.0 for a pair row ``(i, j, j)``."""
+    return (gtri[:, 1] != gtri[:, 2]).astype(float)
+
+
 def triangle_values(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.float64]:
-    """``Z_ij + Z_il - Z_jl - Z_ii`` for each general triangle (row ``(i, j, l)``): <= 0 at
-    every clustering's Z."""
+    """Each separated cut's value, <= 0 at every clustering's Z: ``Z_ij + Z_il - Z_jl - Z_ii``
+    for a triangle row ``(i, j, l)``, ``Z_ij - Z_ii`` for a pair row ``(i, j, j)`` (the
+    triangle's second pair dropped; the triangle with j = l is implied by Z psd)."""
     i, j, l_ = gtri.T
-    return z[i, j] + z[i, l_] - z[j, l_] - z[i, i]
+    return z[i, j] - z[i, i] + is_triangle(gtri) * (z[i, l_] - z[j, l_])
 
 
 def gtri_matrix(gtri: NDArray[np.int64], mu: NDArray[np.float64], m: int
                 ) -> NDArray[np.float64]:
-    """``M`` (not symmetric) with ``<M, Z> = sum_c mu_c (Z_ij + Z_il - Z_jl - Z_ii)`` over the
-    general triangles ``gtri`` (rows ``(i, j, l)``)."""
+    """``M`` (not symmetric) with ``<M, Z> = sum_c mu_c g_c(Z)`` over the separated cuts
+    ``gtri`` (:func:`triangle_values`: triangles ``(i, j, l)`` and pairs ``(i, j, j)``)."""
     i, j, l_ = gtri.T
+    mt = mu * is_triangle(gtri)
     flat = np.concatenate([i * m + j, i * m + l_, j * m + l_, i * m + i])
-    return np.bincount(flat, weights=np.concatenate([mu, mu, -mu, -mu]),
+    return np.bincount(flat, weights=np.concatenate([mu, mt, -mt, -mu]),
                        minlength=m * m).reshape(m, m)
 
 

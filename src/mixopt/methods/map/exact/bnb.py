@@ -43,7 +43,7 @@ import multiprocessing
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field, replace
 
@@ -101,7 +101,7 @@ class BnBProblem:
     solver_options: dict = field(default_factory=dict)
     node_time_limit_s: float | None = None
     cuts: str = "triangles"
-    triangle_rounds: int = 0   # rounds of general triangles per node (sdp.triangle_rounds_bound)
+    cut_rounds: int = 0   # rounds of separated cuts per node (sdp.cut_rounds_bound)
     entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
 
     @property
@@ -156,13 +156,16 @@ def _remapped(tri: list[NDArray[np.int64]] | None, remap: NDArray[np.int64]
 
 def remapped_triangles(gtri: NDArray[np.int64] | None, remap: NDArray[np.int64]
                        ) -> NDArray[np.int64] | None:
-    """General triangles (rows i, j, l) in the super-points of a merge (``remap``: old ->
-    new); rows whose points merged are dropped (any set of valid cuts is valid), j < l."""
+    """Separated cuts (triangle rows i, j, l with j < l; pair rows i, j, j) in the
+    super-points of a merge (``remap``: old -> new); rows whose points merged are dropped (any
+    set of valid cuts is valid; a triangle whose j and l merged is not a pair cut)."""
     if gtri is None or not len(gtri):
         return gtri
+    pair = gtri[:, 1] == gtri[:, 2]
     new = remap[gtri]
     new[:, 1:] = np.sort(new[:, 1:], axis=1)
-    keep = (new[:, 0] != new[:, 1]) & (new[:, 0] != new[:, 2]) & (new[:, 1] != new[:, 2])
+    keep = (new[:, 0] != new[:, 1]) & (new[:, 0] != new[:, 2]) & \
+        ((new[:, 1] != new[:, 2]) | pair)
     return np.unique(new[keep], axis=0)
 
 
@@ -321,11 +324,13 @@ class BranchAndBound:
             lab = new
         return lab
 
-    def try_incumbent(self, node: Node, z: NDArray[np.float64] | None) -> None:
+    def try_incumbent(self, node: Node, z: NDArray[np.float64] | None,
+                      others: Sequence[NDArray[np.float64]] = ()) -> None:
         """Upper bounds from a node's SDP solution: with K anchors, each super-point to the
         anchor it shares most with, then the local search with the anchors fixed; at every
-        node also the *centroid rounding* (:meth:`rounded`), free of the node's branching (any
-        clustering that satisfies the constraints is an upper bound)."""
+        node also the *centroid rounding* (:meth:`rounded`) of ``z`` and of the node's other
+        cut rounds' solutions ``others``, free of the node's branching (any clustering that
+        satisfies the constraints is an upper bound)."""
         k = self.p.k
         if z is None:
             return
@@ -338,9 +343,10 @@ class BranchAndBound:
             sp[a] = np.arange(k)
             cands += [(node, sp), (node, self.local_search(node, sp))]
         free = replace(node, anchors=[])
-        rounded = self.rounded(node, z)
-        if rounded is not None:
-            cands.append((free, self.local_search(free, rounded)))
+        for z_r in (z, *others):
+            rounded = self.rounded(node, z_r)
+            if rounded is not None:
+                cands.append((free, self.local_search(free, rounded)))
         for owner, cand in cands:
             labels = cand[owner.groups]
             value = self.objective(labels)
@@ -641,10 +647,10 @@ class BranchAndBound:
         if res.z is None:
             self.notes.append(f"node {self.nodes}: conic solve failed ({res.status}); "
                               "its parent's bound is kept")
-        self.try_incumbent(node, res.z)
+        self.try_incumbent(node, res.z, res.round_z)
         if res.tri is not None:   # cuts "separated": the node's triangles (renumbered by fixing)
             node.tri = res.tri
-        if res.gtri is not None:   # triangle rounds: the node's general triangles (the same)
+        if res.gtri is not None:   # cut rounds: the node's separated cuts (the same)
             node.gtri = res.gtri
         if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
@@ -666,7 +672,7 @@ class BranchAndBound:
                 if res.tri is not None:   # cuts "separated": start from this node's triangles
                     child.tri = res.tri if child.m == m else _remapped(
                         res.tri, _merge_map(node.groups, child.groups))
-                if res.gtri is not None:   # triangle rounds: start from its general triangles
+                if res.gtri is not None:   # cut rounds: start from its separated cuts
                     child.gtri = res.gtri if child.m == m else remapped_triangles(
                         res.gtri, _merge_map(node.groups, child.groups))
                 self.push(child, bound)
@@ -700,7 +706,7 @@ class BranchAndBound:
                     left = self.time_limit_s - (time.perf_counter() - start)
                     args = (model, self.p.k, self.p.n, self.sq_total, self.p.solver, options,
                             self.p.cuts, refine, node.warm, self.level(), left,
-                            self.p.triangle_rounds)
+                            self.p.cut_rounds)
                     node.warm = None   # (a node put back after fixing has a new layout)
                     if pool is None and model.weights.size > WORKER_MIN_POINTS:
                         pool = _node_pool(1)   # (large node: stoppable at the time limit)
@@ -740,7 +746,7 @@ def _merge_map(parent: NDArray[np.int64], child: NDArray[np.int64]) -> NDArray[n
 
 def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, options: dict,
                 cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float,
-                time_left: float = np.inf, triangle_rounds: int = 0
+                time_left: float = np.inf, cut_rounds: int = 0
                 ) -> tuple[BoundResult, NDArray[np.float64] | None, float]:
     """One node's certified bound, the table of its Lagrangian's bounds with one point merged
     into one anchor (for reduced-cost fixing; None when the bound reaches the pruning ``level``
@@ -749,7 +755,7 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
     with threads > 1, so the eigenvalue problems of fixing run in parallel too."""
     t0 = time.perf_counter()
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
-                    refine=refine, warm=warm, stop_at=level, triangle_rounds=triangle_rounds)
+                    refine=refine, warm=warm, stop_at=level, cut_rounds=cut_rounds)
     merged = None
     if res.lagrangian is not None and res.safe < level and \
             time.perf_counter() - t0 < time_left:

@@ -176,7 +176,7 @@ def fit_exact(
     log_progress: bool = True,
     search: str = "auto",
     cuts: str = "triangles",
-    triangle_rounds: int = 0,
+    cut_rounds: int = 0,
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
     the sum of squares) or the best bounds reached within ``time_limit_s``; ``seed`` is unused
@@ -193,10 +193,10 @@ def fit_exact(
     ``cuts``: valid inequalities of the node SDPs, ``triangles`` (default), ``separated`` (the
     triangles found by separation rounds and inherited by the children; see
     :func:`mixopt.methods.map.exact.sdp.sdp_bound`), ``all`` (adds ``Z_st <= Z_ss``) or ``none``
-    (see :func:`mixopt.methods.map.exact.sdp._add_cuts`). ``triangle_rounds``: cutting-plane
-    rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` over all super-points at every
-    node, inherited by the children (0, the default: none; see
-    :func:`mixopt.methods.map.exact.sdp.triangle_rounds_bound`).
+    (see :func:`mixopt.methods.map.exact.sdp._add_cuts`). ``cut_rounds``: cutting-plane
+    rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pairs ``Z_ij <= Z_ii`` over
+    all super-points at every node, inherited by the children (0, the default: none; see
+    :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`).
 
     ``search``: ``sdp`` (the SDP branch-and-bound, any K and d), ``directions`` (K = 2 only:
     branch-and-bound over the direction between the two cluster means,
@@ -217,10 +217,10 @@ def fit_exact(
                         or cons.names_components)
     if cuts not in CUTS:
         raise ValueError(f"exact: unknown cuts {cuts!r}; choose one of {', '.join(CUTS)}")
-    if isinstance(triangle_rounds, bool) or not isinstance(triangle_rounds, int) or \
-            triangle_rounds < 0:
-        raise ValueError(f"exact: triangle_rounds must be a whole number >= 0, got "
-                         f"{triangle_rounds!r}")
+    if isinstance(cut_rounds, bool) or not isinstance(cut_rounds, int) or \
+            cut_rounds < 0:
+        raise ValueError(f"exact: cut_rounds must be a whole number >= 0, got "
+                         f"{cut_rounds!r}")
     if search not in ("auto", "sdp", "directions"):
         raise ValueError(f"exact: unknown search {search!r}; choose auto, sdp or directions")
     if search == "directions" and (problem.k != 2 or links_points):
@@ -235,7 +235,7 @@ def fit_exact(
     bnb_problem = BnBProblem(x=x, k=problem.k, min_size=cons.min_size, solver=solver,
                              solver_options=dict(solver_options or {}),
                              node_time_limit_s=node_time_limit_s, cuts=cuts,
-                             triangle_rounds=triangle_rounds,
+                             cut_rounds=cut_rounds,
                              entropy=problem.proportions == "free")
     root, component_of = _root(problem, cons)
 
@@ -267,7 +267,7 @@ def fit_exact(
     lb = bnb.global_lb() + constant
     labels, mu, pi, objective, gap, status = _scored(problem, cons, labels, lb, status, rel_gap)
     notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver} ({threads} at a "
-             f"time, cuts {cuts}, {triangle_rounds} triangle rounds; {bnb.warm_starts} "
+             f"time, cuts {cuts}, {cut_rounds} cut rounds; {bnb.warm_starts} "
              f"started from their parent's solution), "
              f"{bnb.fixed} point-anchor pairs excluded by reduced-cost fixing; "
              f"relative gap {gap:.3g} (target {rel_gap:g})", *bnb.notes[-20:]]
@@ -279,7 +279,7 @@ def fit_exact(
         solver={"name": f"mixopt-exact+{solver.lower()}",
                 "version": conic_solver_version(solver),
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
-                            "triangle_rounds": triangle_rounds,
+                            "cut_rounds": cut_rounds,
                             "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),

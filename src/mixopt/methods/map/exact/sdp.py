@@ -64,6 +64,7 @@ from mixopt.methods.map.exact.admm import (
     _Ops,
     admm_solve,
     gtri_matrix,
+    is_triangle,
     triangle_values,
 )
 from mixopt.methods.map.exact.entropy import (
@@ -104,7 +105,7 @@ class NodeModel:
     free_hi: int = 1
     entropy: bool = True
     tri: list[NDArray[np.int64]] | None = None   # cuts "separated": triangles to start with
-    gtri: NDArray[np.int64] | None = None   # general triangles (i, j, l), backend admm
+    gtri: NDArray[np.int64] | None = None   # separated cuts: triangles (i, j, l), pairs (i, j, j)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ class BoundResult:
     rounds: int = 1
     active: list[NDArray[np.int64]] = field(default_factory=list)       # (see _bound_once)
     active_all: list[NDArray[np.int64]] = field(default_factory=list)
-    gtri: NDArray[np.int64] | None = None   # triangle_rounds: general triangles for children
+    gtri: NDArray[np.int64] | None = None   # cut_rounds: separated cuts for children
+    round_z: list[NDArray[np.float64]] = field(default_factory=list)   # other rounds' Z
 
 
 @dataclass
@@ -248,10 +250,14 @@ TRI_ROUNDS = 3        # cuts "separated": at most this many solves per node (one
                       # the node starts from its parent's triangles)
 TRI_PER_ROUND = 1500  # cuts "separated": the most violated triangles added per round
 TRI_TOL = 1e-4        # cuts "separated": violation (relative to Z_aa) that counts
-GTRI_PER_ROUND = 3000  # triangle_rounds: the most violated general triangles added per round
-GTRI_KEEP = -1e-3      # triangle_rounds: a cut stays while its slack (relative to Z_ii) is
-                       # above this at the round's solution (nearly tight: likely active)
-GTRI_GAIN = 1e-4       # triangle_rounds: stop when a round raised the bound by less (relative)
+GTRI_PER_ROUND = 30000  # cut_rounds: the most violated general triangles added per round
+PAIR_PER_ROUND = 5000   # cut_rounds: the most violated pairs Z_ij <= Z_ii added per round
+                        # (measured on the first glass K = 6 node: 3,000 + 3,000 per round
+                        # reach MSSC 71.21 in 6 solves, 30,000 + 5,000 reach 72.92 in 4;
+                        # benchmarks/bench_cut_rounds.py, docs/exact.md)
+GTRI_KEEP = -1e-3       # cut_rounds: a cut stays while its slack (relative to Z_ii) is
+                        # above this at the round's solution (nearly tight: likely active)
+GTRI_GAIN = 1e-4        # cut_rounds: stop when a round raised the bound by less (relative)
 HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
 
 
@@ -506,7 +512,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
               cuts: str = "triangles", refine: Refinement | None = None,
               warm: WarmStart | None = None, stop_at: float = np.inf,
-              triangle_rounds: int = 0) -> BoundResult:
+              cut_rounds: int = 0) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
     ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
@@ -519,11 +525,11 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     pruning level). Every round's bound is certified; the best round is returned, its
     triangles in ``tri`` for the children (same set: the same layout, so a warm start).
 
-    With ``triangle_rounds`` > 0, general triangles over all super-points are separated
-    around that (see :func:`triangle_rounds_bound`)."""
-    if triangle_rounds > 0:
-        return triangle_rounds_bound(node, k, n, sq_norm_total, solver, solver_options, cuts,
-                                     refine, warm, stop_at, triangle_rounds)
+    With ``cut_rounds`` > 0, general triangles and pair inequalities over all super-points
+    are separated around that (see :func:`cut_rounds_bound`)."""
+    if cut_rounds > 0:
+        return cut_rounds_bound(node, k, n, sq_norm_total, solver, solver_options, cuts,
+                                refine, warm, stop_at, cut_rounds)
     if cuts != "separated" or not node.anchors:
         return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm,
                            stop_at)
@@ -571,25 +577,31 @@ def _time_left(options: dict, solver_options: dict | None, started: float) -> bo
     return left > 0.1
 
 
-def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
-                          solver_options: dict | None, cuts: str, refine: Refinement | None,
-                          warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int
-                          ) -> BoundResult:
-    """Cutting-plane rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` (all
-    super-points, as SOS-SDP separates them at every node): the node starts from ``node.gtri``
-    (its parent's cuts), and after each solve the cuts still nearly tight at the solution
-    (:data:`GTRI_KEEP`) are kept and the :data:`GTRI_PER_ROUND` most violated new ones added
-    (:func:`separate_triangles`), for at most ``rounds`` solves, until the bound reaches
-    ``stop_at`` or a round gains less than :data:`GTRI_GAIN` (relative). Every round's bound is
-    certified (the cuts' multipliers enter :func:`_lagrangian`); the best is returned, with its
-    nearly tight cuts in ``gtri`` for the children. ADMM starts each round from the previous
-    one's iterate (the new cuts' multipliers at 0); SCS starts cold (the layout changes)."""
+def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
+                     solver_options: dict | None, cuts: str, refine: Refinement | None,
+                     warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int
+                     ) -> BoundResult:
+    """Cutting-plane rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pair
+    inequalities ``Z_ij <= Z_ii`` (all super-points, as SOS-SDP separates them at every node):
+    the node starts from ``node.gtri`` (its parent's cuts), and after each solve the cuts still
+    nearly tight at the solution (:data:`GTRI_KEEP`) are kept and the :data:`GTRI_PER_ROUND`
+    most violated new triangles and :data:`PAIR_PER_ROUND` pairs added
+    (:func:`separate_triangles`, :func:`separate_pairs`), for at most ``rounds`` solves, until
+    the bound reaches ``stop_at`` or a round gains less than :data:`GTRI_GAIN` (relative). Every
+    round's bound is certified (the cuts' multipliers enter :func:`_lagrangian`); the best is
+    returned, with its nearly tight cuts in ``gtri`` for the children and the other rounds'
+    solutions in ``round_z`` (rounded for incumbents too). ADMM starts each round from the
+    previous one's iterate (the new cuts' multipliers at 0); SCS starts cold (the layout
+    changes)."""
     options = dict(solver_options or {})
     started = time.perf_counter()
     best: BoundResult | None = None
     done = 0
+    solutions = []
     for done in range(1, rounds + 1):
         res = sdp_bound(node, k, n, sq_norm_total, solver, options, cuts, refine, warm, stop_at)
+        if res.z is not None:
+            solutions.append(res.z)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
         if res.z is not None:
             gtri = kept_triangles(res.z, gtri)
@@ -600,7 +612,8 @@ def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         if res.z is None or res.safe >= stop_at or done == rounds or \
                 gain < GTRI_GAIN * max(1.0, abs(best.safe)):
             break
-        new = separate_triangles(res.z, GTRI_PER_ROUND, skip=gtri)
+        new = np.vstack([separate_triangles(res.z, GTRI_PER_ROUND, skip=gtri),
+                         separate_pairs(res.z, PAIR_PER_ROUND, skip=gtri)])
         if not len(new):
             break
         node = replace(node, gtri=np.vstack([gtri, new]))
@@ -609,7 +622,8 @@ def triangle_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
         if not _time_left(options, solver_options, started):
             break
     best.rounds = done
-    best.notes.append(f"{done} triangle rounds, {0 if best.gtri is None else len(best.gtri)} "
+    best.round_z = [z for z in solutions if z is not best.z]
+    best.notes.append(f"{done} cut rounds, {0 if best.gtri is None else len(best.gtri)} "
                       "general triangles passed on")
     return best
 
@@ -732,9 +746,10 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
     if pairs:
         pi_, pj_ = np.array(pairs).T
         cons["cannot"] = z[pi_, pj_] == 0
-    if node.gtri is not None and len(node.gtri):   # general triangles (separate_triangles)
+    if node.gtri is not None and len(node.gtri):   # separated cuts (admm.triangle_values)
         ti, tj, tl = node.gtri.T
-        cons["gtri"] = z[ti, tj] + z[ti, tl] - z[tj, tl] - z[ti, ti] <= 0
+        cons["gtri"] = z[ti, tj] - z[ti, ti] + cp.multiply(
+            is_triangle(node.gtri), z[ti, tl] - z[tj, tl]) <= 0
     objective = 0.5 * sq_norm_total - 0.5 * cp.sum(cp.multiply(g, z))
     ent = _Entropy()
     if not node.entropy:   # equal proportions: 1/2 SSE alone
@@ -847,6 +862,28 @@ def separate_triangles(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
         tri, viol = tri[keep], viol[keep]
     order = np.argsort(-viol, kind="stable")[:count]
     return tri[order]
+
+
+def separate_pairs(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
+                   skip: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
+    """The ``count`` most violated pair inequalities ``Z_ij <= Z_ii`` (i != j) of ``z`` as rows
+    ``(i, j, j)`` (see :func:`mixopt.methods.map.exact.admm.triangle_values`), by violation
+    relative to ``Z_ii`` (at least ``tol``), without the rows of ``skip``. Valid for every
+    clustering of super-points: ``Z_ij`` is ``Z_ii`` or 0. Not implied by Z psd (which gives
+    only ``Z_ij^2 <= Z_ii Z_jj``); SOS-SDP separates them beside the triangles."""
+    m = z.shape[0]
+    diag = np.maximum(np.diagonal(z), 1e-12)
+    viol = (z - diag[:, None]) / diag[:, None]
+    viol[np.diag_indices(m)] = -np.inf
+    if skip is not None and len(skip):
+        pair = skip[:, 1] == skip[:, 2]
+        viol[skip[pair, 0], skip[pair, 1]] = -np.inf
+    hit = np.flatnonzero(viol > tol)
+    if hit.size > count:
+        hit = hit[np.argpartition(-viol.flat[hit], count)[:count]]
+    hit = hit[np.argsort(-viol.flat[hit], kind="stable")]
+    i, j = np.divmod(hit, m)
+    return np.column_stack([i, j, j]).astype(np.int64)
 
 
 def _dual(cons: dict[str, cp.Constraint | NDArray[np.float64]], key: str,

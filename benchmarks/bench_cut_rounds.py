@@ -1,13 +1,15 @@
-"""General triangle cuts round by round on one node: the certified bound and seconds per solve.
+"""Separated cuts round by round on one node: the certified bound and seconds per solve.
 
 The first node of an SCS search on an MSSC instance (default glass, K = 6: m = 214, one anchor)
 is captured, then solved ``--rounds`` times with SCS (or ``--solver ADMM``), one BLAS thread:
 after each solve the cuts still nearly tight are kept and the ``--per-round`` most violated
-general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` are added (as option ``triangle_rounds`` does
-at every node, here without its early stop). Prints per round the cuts in the solve, the MSSC
-bound (2 x the search's bound) and the seconds, beside the instance's known optimum.
+general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and ``--pairs-per-round`` most violated pairs
+``Z_ij <= Z_ii`` are added (as option ``cut_rounds`` does at every node, here without its early
+stop). Prints per round the cuts in the solve, the certified MSSC bound (2 x the search's
+bound), the solver's own SDP value and the seconds.
 
-    python benchmarks/bench_triangle_rounds.py --instance glass_k6 --rounds 8 --per-round 3000
+    python benchmarks/bench_cut_rounds.py --instance glass_k6 --rounds 6 --per-round 30000 \
+        --pairs-per-round 5000
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mixopt.methods.base import single_threaded_blas  # noqa: E402
 from mixopt.methods.map.exact.sdp import (  # noqa: E402
     kept_triangles,
     sdp_bound,
+    separate_pairs,
     separate_triangles,
 )
 
@@ -37,7 +40,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instance", default="glass_k6")
     ap.add_argument("--rounds", type=int, default=8)
-    ap.add_argument("--per-round", type=int, default=3000)
+    ap.add_argument("--per-round", type=int, default=3000, help="triangles added per round")
+    ap.add_argument("--pairs-per-round", type=int, default=3000,
+                    help="pair cuts Z_ij <= Z_ii added per round (0: triangles only)")
     ap.add_argument("--solver", choices=["SCS", "ADMM"], default="SCS")
     ap.add_argument("--raw-dir", default="data/raw")
     args = ap.parse_args()
@@ -46,20 +51,23 @@ def main() -> None:
         model, k, n, sq, _, _, cuts = capture(x, k, 1)[0][:7]
         print(f"# {args.instance}: n {x.shape[0]}, K {k}, first node m {model.weights.size}, "
               f"{len(model.anchors)} anchor(s); {args.solver}; load average {os.getloadavg()}")
-        print("round  cuts  MSSC bound  solve s")
+        print("round  cuts  MSSC bound  SDP value  solve s")
         gtri = np.zeros((0, 3), dtype=np.int64)
         options = {"eps_abs": 1e-4, "eps_rel": 1e-4} if args.solver == "SCS" else {}
         for r in range(args.rounds):
             node = replace(model, gtri=gtri if len(gtri) else None)
             t0 = time.perf_counter()
             res = sdp_bound(node, k, n, sq, solver=args.solver, solver_options=options, cuts=cuts)
-            print(f"{r:5d} {len(gtri):5d} {2 * res.safe:11.4f} {time.perf_counter() - t0:8.1f}",
+            print(f"{r:5d} {len(gtri):5d} {2 * res.safe:11.4f} {2 * res.primal:11.4f} "
+                  f"{time.perf_counter() - t0:8.1f}",
                   flush=True)
             if res.z is None:
                 break
             gtri = kept_triangles(res.z, gtri)
-            new = separate_triangles(res.z, args.per_round, skip=gtri)
-            gtri = np.vstack([gtri, new])
+            new = [separate_triangles(res.z, args.per_round, skip=gtri)]
+            if args.pairs_per_round:
+                new.append(separate_pairs(res.z, args.pairs_per_round, skip=gtri))
+            gtri = np.vstack([gtri, *new])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """General triangle cuts ``Z_ij + Z_il <= Z_ii + Z_jl`` of method ``exact`` (option
-``triangle_rounds``): every clustering satisfies them, separation returns only violated ones,
+``cut_rounds``): every clustering satisfies them, separation returns only violated ones,
 their multipliers enter the certificate (adjoint = Lagrangian), node bounds with them stay below
 brute force for both node solvers and rise above the bounds without them, merges carry them to
 children, and searches with them certify the brute-force optimum."""
@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from mixopt.methods.map.exact.admm import _Ops
+from mixopt.methods.map.exact.admm import _Ops, triangle_values
 from mixopt.methods.map.exact.bnb import remapped_triangles
 from mixopt.methods.map.exact.exact import fit_exact
 from mixopt.methods.map.exact.sdp import (
@@ -19,6 +19,7 @@ from mixopt.methods.map.exact.sdp import (
     _Entropy,
     _lagrangian,
     sdp_bound,
+    separate_pairs,
     separate_triangles,
 )
 from mixopt.objectives import profiled_objective
@@ -44,6 +45,11 @@ def _node(problem: MAPProblem, anchors: list[int]) -> tuple[NodeModel, float]:
 def _all_triangles(m: int) -> np.ndarray:
     return np.array([(i, j, l_) for i in range(m) for j in range(m) for l_ in range(j + 1, m)
                      if i not in (j, l_)], dtype=np.int64)
+
+
+def _all_pairs(m: int) -> np.ndarray:
+    """Every pair cut ``Z_ij <= Z_ii`` as rows (i, j, j)."""
+    return np.array([(i, j, j) for i in range(m) for j in range(m) if i != j], dtype=np.int64)
 
 
 def _peng_wei(labels: np.ndarray, k: int) -> np.ndarray:
@@ -79,6 +85,41 @@ def test_every_clustering_satisfies_every_general_triangle():
         assert not len(separate_triangles(z, 1000))
 
 
+def test_every_clustering_satisfies_every_pair_cut_and_psd_does_not():
+    rng = np.random.default_rng(6)
+    pairs = _all_pairs(7)
+    for _ in range(200):
+        lab = rng.integers(0, 3, size=7)
+        if np.bincount(lab, minlength=3).min() == 0:
+            continue
+        z = _peng_wei(lab, 3)
+        assert np.max(triangle_values(z, pairs)) <= 1e-15
+        assert not len(separate_pairs(z, 1000))
+    # feasible for the Peng-Wei SDP (psd, >= 0, unit rows, trace K = 2) and Z_01 > Z_00: the
+    # relaxation does not imply the pair cuts
+    z = np.array([[0.32, 0.38, 0.15, 0.15], [0.38, 0.62, 0.0, 0.0],
+                  [0.15, 0.0, 0.53, 0.32], [0.15, 0.0, 0.32, 0.53]])
+    assert np.linalg.eigvalsh(z).min() > 0 and np.allclose(z.sum(1), 1.0)
+    assert np.isclose(np.trace(z), 2.0)
+    assert separate_pairs(z, 1).tolist() == [[0, 1, 1]]
+
+
+def test_pair_separation_returns_the_most_violated_new_pairs():
+    rng = np.random.default_rng(7)
+    z = rng.uniform(0.0, 0.3, size=(9, 9))
+    z = 0.5 * (z + z.T)
+    found = separate_pairs(z, 12)
+    i, j, l_ = found.T
+    viol = (z[i, j] - z[i, i]) / z[i, i]
+    assert len(found) == 12 and np.all(j == l_) and np.all(i != j)
+    assert np.all(viol > 1e-4) and np.all(np.diff(viol) <= 1e-15)
+    every = triangle_values(z, _all_pairs(9)) / np.diagonal(z)[_all_pairs(9)[:, 0]]
+    assert viol.min() >= np.sort(every)[-12] - 1e-15   # the 12 largest of all
+    assert np.allclose(triangle_values(z, found), z[i, j] - z[i, i])
+    again = separate_pairs(z, 12, skip=np.vstack([found, separate_triangles(z, 5)]))
+    assert len(again) == 12 and not set(map(tuple, again)) & set(map(tuple, found))
+
+
 def test_separation_returns_the_most_violated_new_triangles():
     rng = np.random.default_rng(1)
     z = rng.uniform(0.0, 0.3, size=(8, 8))
@@ -101,6 +142,8 @@ def test_merges_drop_collapsed_triangles_and_keep_the_rest():
     remap = np.array([0, 1, 1, 2, 3])    # super-points 1 and 2 merged
     out = remapped_triangles(tri, remap)
     assert out.tolist() == [[1, 0, 2], [1, 2, 3]]
+    pairs = np.array([[0, 1, 1], [1, 2, 2], [2, 4, 4], [4, 0, 0]])   # 1-2 merges away
+    assert remapped_triangles(pairs, remap).tolist() == [[0, 1, 1], [1, 3, 3], [3, 0, 0]]
 
 
 @pytest.mark.parametrize("anchors", [[], [0], [0, 1]])
@@ -108,7 +151,7 @@ def test_adjoint_of_the_cuts_is_the_certified_lagrangian(anchors):
     problem = _problem(7, 3, 2, seed=2)
     node, sq = _node(problem, anchors)
     m, rng = 7, np.random.default_rng(3)
-    node.gtri = _all_triangles(m)[::5]
+    node.gtri = np.vstack([_all_triangles(m)[::5], _all_pairs(m)[::3]])
     a = np.asarray(anchors, dtype=np.int64)
     o = np.setdiff1d(np.arange(m), a) if a.size else np.zeros(0, dtype=np.int64)
     ops = _Ops(w=np.ones(m), lo=node.lo.astype(float), hi=node.hi.astype(float), pairs_c=None,
@@ -139,13 +182,13 @@ def test_node_bounds_with_the_cuts_are_valid_and_tighter(solver, anchors):
     options = {"eps_abs": 1e-7, "eps_rel": 1e-7} if solver == "SCS" else {
         "max_iters": 20000, "stall_rel": 1e-8, "stall_checks": 50}
     plain = sdp_bound(node, 3, 8, sq, solver=solver, cuts="triangles", solver_options=options)
-    node.gtri = _all_triangles(8)
+    node.gtri = np.vstack([_all_triangles(8), _all_pairs(8)])
     cut = sdp_bound(node, 3, 8, sq, solver=solver, cuts="triangles", solver_options=options)
     closes = max(0.5 * (best - plain.safe), 1e-5 * abs(best))   # (the plain gap, or ~0)
     assert cut.safe <= best + 1e-9 * abs(best)
     assert best - cut.safe <= closes
     rounds = sdp_bound(_node(problem, anchors)[0], 3, 8, sq, solver=solver, cuts="triangles",
-                       solver_options=options, triangle_rounds=4)
+                       solver_options=options, cut_rounds=4)
     assert rounds.safe <= best + 1e-9 * abs(best)
     assert best - rounds.safe <= closes
     assert rounds.gtri is not None and rounds.rounds >= 1
@@ -159,7 +202,7 @@ def test_root_gap_closes_on_a_loose_instance():
     best = _optimum(problem, [0])
     opts = {"eps_abs": 1e-7, "eps_rel": 1e-7}
     plain = sdp_bound(node, 3, 10, sq, solver="SCS", solver_options=opts)
-    rounds = sdp_bound(node, 3, 10, sq, solver="SCS", solver_options=opts, triangle_rounds=6)
+    rounds = sdp_bound(node, 3, 10, sq, solver="SCS", solver_options=opts, cut_rounds=6)
     assert rounds.safe <= best + 1e-9 * abs(best)
     assert best - rounds.safe < 0.5 * (best - plain.safe)
 
@@ -169,7 +212,7 @@ def test_root_gap_closes_on_a_loose_instance():
 def test_search_with_rounds_certifies_the_brute_force_optimum(backend, proportions):
     problem = _problem(9, 3, 2, seed=5, proportions=proportions)
     res = fit_exact(problem, backend=backend, search="sdp", time_limit_s=300,
-                    log_progress=False, triangle_rounds=3)
+                    log_progress=False, cut_rounds=3)
     best = np.inf
     for lab in itertools.product(range(3), repeat=9):
         lab = np.array(lab)
@@ -179,11 +222,11 @@ def test_search_with_rounds_certifies_the_brute_force_optimum(backend, proportio
     assert res.status == "optimal"
     assert res.objective == pytest.approx(best, rel=1e-9)
     assert res.lower_bound <= best + 1e-9 * abs(best)
-    assert res.solver["options"]["triangle_rounds"] == 3
+    assert res.solver["options"]["cut_rounds"] == 3
 
 
 def test_bad_round_counts_are_refused():
     problem = _problem(6, 2, 1, seed=0)
     for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match="triangle_rounds"):
-            fit_exact(problem, search="sdp", triangle_rounds=bad)
+        with pytest.raises(ValueError, match="cut_rounds"):
+            fit_exact(problem, search="sdp", cut_rounds=bad)
