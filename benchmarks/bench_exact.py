@@ -8,6 +8,7 @@ processed data sets (``snakemake data/processed/wine.csv`` ...).
 
     python benchmarks/bench_exact.py --time-limit 3600 --threads 2   # the issue's hour, 2 cores
     python benchmarks/bench_exact.py --time-limit 120 --datasets wine
+    python benchmarks/bench_exact.py --time-limit 300 --datasets pam50_4d --cut-rounds 4
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def main() -> None:
                     help="node bounds solved at once (worker processes)")
     ap.add_argument("--cuts", default="triangles",
                     choices=["triangles", "separated", "all", "none"])
+    ap.add_argument("--cut-rounds", type=int, default=0,
+                    help="rounds of separated triangles and pairs per node (option cut_rounds)")
     ap.add_argument("--verbose", action="store_true", help="log the search's progress")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -57,7 +60,7 @@ def main() -> None:
         t0 = time.perf_counter()
         res = fit_exact(problem, constraints=Constraints.from_dict(spec),
                         time_limit_s=args.time_limit, backend=args.backend,
-                        threads=args.threads, cuts=args.cuts)
+                        threads=args.threads, cuts=args.cuts, cut_rounds=args.cut_rounds)
         wall = time.perf_counter() - t0
         print(f"{name:10} {problem.n:4d} {problem.d:3d} {k:2d} {wall:8.1f} {res.status:>11} "
               f"{res.objective:12.4f} {res.lower_bound:12.4f} {res.gap:9.2e} "

@@ -68,6 +68,7 @@ log = logging.getLogger("mixopt.methods.exact")
 # so that the time limit can stop them (their conic set-up takes seconds; a worker's start,
 # about 2 s, is small beside it). Smaller nodes are solved in this process.
 WORKER_MIN_POINTS = 120
+BRANCHING = ("anchors", "pairs")   # see BranchAndBound.children and _pair_children
 
 
 @dataclass
@@ -102,6 +103,7 @@ class BnBProblem:
     node_time_limit_s: float | None = None
     cuts: str = "triangles"
     cut_rounds: int = 0   # rounds of separated cuts per node (sdp.cut_rounds_bound)
+    branching: str = "anchors"   # or "pairs" (equal proportions; BranchAndBound._pair_children)
     entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
 
     @property
@@ -383,6 +385,10 @@ class BranchAndBound:
         labels = np.empty(self.p.n, dtype=np.int64)
         for j, a in enumerate(node.anchors):
             labels[node.groups == a] = j
+        if not node.anchors:   # (pair branching: K super-points, each its own cluster)
+            if np.bincount(node.groups).min() < max(self.p.min_size, 1):
+                return
+            labels = node.groups.copy()
         value = self.objective(labels)
         if value < self.ub and self.feasible(labels):
             self.ub, self.best_labels = value, labels
@@ -441,6 +447,8 @@ class BranchAndBound:
         k, n, lmin = self.p.k, self.p.n, max(self.p.min_size, 1)
         anchors = node.anchors
         r = len(anchors)
+        if r == 0 and self.p.branching == "pairs":
+            return self._pair_children(node, z)
         if r == 0:
             seeds = self._seeds(node)
             if len(seeds) > 1:
@@ -515,6 +523,30 @@ class BranchAndBound:
                 kids.append(Node(node.groups, list(node.anchors), node.cannot, ranged[0],
                                  ranged[1], node.depth + 1, f"n_{j} in [{new_lo}, {new_hi}]"))
         return kids
+
+    def _pair_children(self, node: Node, z: NDArray[np.float64]) -> list[Node]:
+        """Branching on a pair (equal proportions, as SOS-SDP branches): the super-points s, t
+        whose correlation ``r = Z_st / sqrt(Z_ss Z_tt)`` (1 together, 0 apart at every
+        clustering) is most ambiguous, ``min(r, 1 - r)`` largest, among the pairs not
+        cannot-linked; children: s and t merged (must-link), and (s, t) cannot-linked. Every
+        clustering of the node lies in exactly one."""
+        m = node.m
+        d = np.sqrt(np.maximum(np.diagonal(z), 1e-12)) if z.shape == (m, m) else np.ones(m)
+        corr = z / np.outer(d, d) if z.shape == (m, m) else np.full((m, m), 0.5)
+        ambiguity = np.minimum(corr, 1.0 - corr)
+        iu, iv = np.triu_indices(m, 1)
+        score = ambiguity[iu, iv]
+        if node.cannot:
+            cs, ct = np.array(sorted(node.cannot)).T
+            score[np.isin(iu * m + iv, cs * m + ct)] = -np.inf
+        best = int(np.argmax(score))
+        if not np.isfinite(score[best]):   # every pair cannot-linked: m <= K points apart
+            return []
+        s, t = int(iu[best]), int(iv[best])
+        kids = [merge(node, t, s, f"{t} with {s}"),
+                Node(node.groups, [], node.cannot | {(s, t)}, [], [], node.depth + 1,
+                     f"{t} apart from {s}", gtri=node.gtri)]
+        return [c for c in kids if c is not None]
 
     def _seeds(self, node: Node) -> list[int]:
         """One super-point per incumbent cluster: the member with the largest *relocation
@@ -594,10 +626,16 @@ class BranchAndBound:
         if parent_bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, parent_bound)
             return None
-        if len(node.anchors) == 0:
+        pairs = self.p.branching == "pairs" and not node.anchors
+        if len(node.anchors) == 0 and not pairs and (
+                self.p.entropy or np.isfinite(parent_bound) or len(self._seeds(node)) < 2):
             for child in self.children(node, np.zeros((1, 1))):
                 self.push(child, parent_bound)
             return None
+        # (equal proportions: a root that branches into its seeds' partitions is solved first,
+        # so the search has a finite bound at once and, with cut rounds, every seed child
+        # starts from the root's cuts; measured in docs/exact.md, "Centroid rounding and
+        # separated cuts")
         if node.m < self.p.k:   # fewer super-points than clusters: no clustering here
             return None
         w = np.bincount(node.groups)   # anchors' weights bound their clusters' sizes
@@ -608,8 +646,8 @@ class BranchAndBound:
         if ranged is None:
             return None
         node.size_lo, node.size_hi = ranged
-        if node.m == self.p.k == len(node.anchors):   # a leaf: one clustering
-            self.evaluate_leaf(node)
+        if node.m == self.p.k and (pairs or len(node.anchors) == self.p.k):
+            self.evaluate_leaf(node)   # a leaf: one clustering
             return None
         self.nodes += 1
         options = dict(self.p.solver_options)
@@ -654,7 +692,7 @@ class BranchAndBound:
             node.gtri = res.gtri
         if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
-        elif merged is not None and (fixed := self.fix(node, merged)) in (
+        elif merged is not None and node.anchors and (fixed := self.fix(node, merged)) in (
                 "reduced", "empty"):
             if fixed == "reduced":   # forced merges renumber the super-points: solve again
                 self.push(node, bound)

@@ -36,7 +36,13 @@ import numpy as np
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.base import MethodResult, map_method, objective_constant, relative_gap
-from mixopt.methods.map.exact.bnb import BnBProblem, BranchAndBound, Node, tighten_sizes
+from mixopt.methods.map.exact.bnb import (
+    BRANCHING,
+    BnBProblem,
+    BranchAndBound,
+    Node,
+    tighten_sizes,
+)
 from mixopt.methods.map.exact.k2 import DirectionSearch
 from mixopt.methods.map.exact.sdp import CUTS
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
@@ -177,6 +183,7 @@ def fit_exact(
     search: str = "auto",
     cuts: str = "triangles",
     cut_rounds: int = 0,
+    branching: str = "anchors",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
     the sum of squares) or the best bounds reached within ``time_limit_s``; ``seed`` is unused
@@ -196,7 +203,10 @@ def fit_exact(
     (see :func:`mixopt.methods.map.exact.sdp._add_cuts`). ``cut_rounds``: cutting-plane
     rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pairs ``Z_ij <= Z_ii`` over
     all super-points at every node, inherited by the children (0, the default: none; see
-    :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`).
+    :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`). ``branching``: ``anchors`` (the
+    default: a node's children put a point into each anchored cluster or make it a new anchor)
+    or ``pairs`` (equal proportions only: must-link / cannot-link on the pair of super-points
+    whose SDP entry is most ambiguous, as SOS-SDP branches; nodes need no anchors).
 
     ``search``: ``sdp`` (the SDP branch-and-bound, any K and d), ``directions`` (K = 2 only:
     branch-and-bound over the direction between the two cluster means,
@@ -221,6 +231,12 @@ def fit_exact(
             cut_rounds < 0:
         raise ValueError(f"exact: cut_rounds must be a whole number >= 0, got "
                          f"{cut_rounds!r}")
+    if branching not in BRANCHING:
+        raise ValueError(f"exact: unknown branching {branching!r}; choose "
+                         f"{' or '.join(BRANCHING)}")
+    if branching == "pairs" and problem.proportions == "free":
+        raise ValueError("exact: branching 'pairs' needs proportions: equal (the entropy "
+                         "bounds of proportions free need anchored clusters); use 'anchors'")
     if search not in ("auto", "sdp", "directions"):
         raise ValueError(f"exact: unknown search {search!r}; choose auto, sdp or directions")
     if search == "directions" and (problem.k != 2 or links_points):
@@ -235,7 +251,7 @@ def fit_exact(
     bnb_problem = BnBProblem(x=x, k=problem.k, min_size=cons.min_size, solver=solver,
                              solver_options=dict(solver_options or {}),
                              node_time_limit_s=node_time_limit_s, cuts=cuts,
-                             cut_rounds=cut_rounds,
+                             cut_rounds=cut_rounds, branching=branching,
                              entropy=problem.proportions == "free")
     root, component_of = _root(problem, cons)
 
@@ -267,7 +283,8 @@ def fit_exact(
     lb = bnb.global_lb() + constant
     labels, mu, pi, objective, gap, status = _scored(problem, cons, labels, lb, status, rel_gap)
     notes = [f"SDP branch-and-bound: {bnb.nodes} nodes solved with {solver} ({threads} at a "
-             f"time, cuts {cuts}, {cut_rounds} cut rounds; {bnb.warm_starts} "
+             f"time, cuts {cuts}, {cut_rounds} cut rounds, branching on {branching}; "
+             f"{bnb.warm_starts} "
              f"started from their parent's solution), "
              f"{bnb.fixed} point-anchor pairs excluded by reduced-cost fixing; "
              f"relative gap {gap:.3g} (target {rel_gap:g})", *bnb.notes[-20:]]
@@ -279,7 +296,7 @@ def fit_exact(
         solver={"name": f"mixopt-exact+{solver.lower()}",
                 "version": conic_solver_version(solver),
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
-                            "cut_rounds": cut_rounds,
+                            "cut_rounds": cut_rounds, "branching": branching,
                             "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),
