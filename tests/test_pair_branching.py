@@ -47,6 +47,17 @@ def test_pair_children_partition_the_node_at_its_most_ambiguous_pair():
     assert apart.m == 6 and apart.cannot == frozenset({(0, 1), (2, 4)})
 
 
+def test_pair_children_survive_a_broken_solution_and_end_at_exhausted_nodes():
+    x = np.random.default_rng(1).normal(size=(4, 2))
+    bnb = BranchAndBound(BnBProblem(x=x, k=2, min_size=1, branching="pairs", entropy=False),
+                         Node(np.arange(4), [], frozenset()), 1e-4, 10.0)
+    z = np.full((4, 4), 0.1)
+    z[1, 3] = z[3, 1] = np.nan   # a failed solve's entries: still two children
+    assert len(bnb.children(Node(np.arange(4), [], frozenset()), z)) == 2
+    apart = frozenset(itertools.combinations(range(3), 2))   # 3 points pairwise apart, K = 2
+    assert bnb.children(Node(np.arange(3), [], apart), np.eye(3)) == []
+
+
 @pytest.mark.parametrize(("backend", "cut_rounds"), [("scs", 0), ("scs", 3), ("admm", 2)])
 def test_search_with_pair_branching_certifies_the_brute_force_optimum(backend, cut_rounds):
     problem = _problem(9, 3, 2, seed=5)

@@ -109,7 +109,7 @@ def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart |
                  for (s, t), v in zip(pairs_p, d_p.get("cannot", []), strict=False)}
         out["cannot"] = np.array([known.get((min(rep[s], rep[t]), max(rep[s], rep[t])), 0.0)
                                   for s, t in zip(*ops.pairs_c, strict=True)])
-    if "gtri" in keys:   # a triangle of the parent's points keeps its multiplier
+    if "gtri" in keys:   # a cut (triangle or pair) of the parent's points keeps its multiplier
         known = {} if start.gtri is None or "gtri" not in d_p else {
             (int(i), *sorted((int(j), int(l_)))): float(v)
             for (i, j, l_), v in zip(start.gtri, d_p["gtri"], strict=True)}

@@ -18,7 +18,11 @@ integer size range per cluster. Children partition the parent's clusterings:
 * **size** (anchored clusters): the size range of the cluster whose entropy under-estimator is
   loosest is bisected; the ranges are then tightened with ``sum_j n_j = n``;
 * **assignment** (K anchors, tight sizes): the most fractional super-point joins each anchor in
-  turn (K children).
+  turn (K children);
+* **pairs** (option ``branching: pairs``, equal proportions, nodes without anchors): the pair of
+  super-points whose SDP entry is most ambiguous is must-linked in one child and cannot-linked
+  in the other, as SOS-SDP branches; a node of K super-points is a leaf. With known labels the
+  root has anchors, and anchoring is used instead.
 
 Bounds come from :func:`mixopt.methods.map.exact.sdp.sdp_bound` (certified by weak duality); upper
 bounds from rounding each node's SDP solution and a hard-assignment local search. Before a node
@@ -31,7 +35,8 @@ the parent's solution (:class:`~mixopt.methods.map.exact.sdp.WarmStart`).
 **Equal proportions** (``BnBProblem.entropy`` False): the search minimises ``1/2 SSE`` (the
 constant ``n log K`` is left to the caller, so that the gap tolerance applies to the sum of
 squares); the node bounds have no entropy term and sizes are never bisected (anchoring and
-assignment branching only).
+assignment branching, or pairs). A root that branches into seeds is solved first, so the search
+has a finite bound at once and the seed children start from its cuts.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ class Node:
     branch: str = "root"
     warm: WarmStart | AdmmStart | None = field(default=None, repr=False)   # parent's solution
     tri: list[NDArray[np.int64]] | None = field(default=None, repr=False)   # parent's triangles
-    gtri: NDArray[np.int64] | None = field(default=None, repr=False)   # parent's general ones
+    gtri: NDArray[np.int64] | None = field(default=None, repr=False)   # parent's separated cuts
 
     @property
     def m(self) -> int:
@@ -378,7 +383,8 @@ class BranchAndBound:
         return km.labels_.astype(np.int64)
 
     def evaluate_leaf(self, node: Node) -> None:
-        """A node whose K super-points are its anchors: score it if its sizes fit."""
+        """A node whose K super-points are its anchors, or (pair branching) K super-points
+        without anchors, each its own cluster: score it if its sizes fit."""
         w = np.bincount(node.groups)[node.anchors]
         if len(node.size_lo) and (np.any(w < node.size_lo) or np.any(w > node.size_hi)):
             return
@@ -535,12 +541,12 @@ class BranchAndBound:
         corr = z / np.outer(d, d) if z.shape == (m, m) else np.full((m, m), 0.5)
         ambiguity = np.minimum(corr, 1.0 - corr)
         iu, iv = np.triu_indices(m, 1)
-        score = ambiguity[iu, iv]
+        score = np.nan_to_num(ambiguity[iu, iv], nan=0.0, posinf=0.0, neginf=0.0)
         if node.cannot:
             cs, ct = np.array(sorted(node.cannot)).T
             score[np.isin(iu * m + iv, cs * m + ct)] = -np.inf
         best = int(np.argmax(score))
-        if not np.isfinite(score[best]):   # every pair cannot-linked: m <= K points apart
+        if score[best] == -np.inf:   # every pair cannot-linked: no clustering beyond a leaf
             return []
         s, t = int(iu[best]), int(iv[best])
         kids = [merge(node, t, s, f"{t} with {s}"),
@@ -634,8 +640,8 @@ class BranchAndBound:
             return None
         # (equal proportions: a root that branches into its seeds' partitions is solved first,
         # so the search has a finite bound at once and, with cut rounds, every seed child
-        # starts from the root's cuts; measured in docs/exact.md, "Centroid rounding and
-        # separated cuts")
+        # starts from the root's cuts; docs/exact.md, "Centroid rounding, separated cuts and
+        # pair branching")
         if node.m < self.p.k:   # fewer super-points than clusters: no clustering here
             return None
         w = np.bincount(node.groups)   # anchors' weights bound their clusters' sizes
@@ -795,7 +801,7 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
                     refine=refine, warm=warm, stop_at=level, cut_rounds=cut_rounds)
     merged = None
-    if res.lagrangian is not None and res.safe < level and \
+    if res.lagrangian is not None and res.safe < level and model.anchors and \
             time.perf_counter() - t0 < time_left:
         merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)), below=level)
     res.lagrangian = None   # (not needed by the search: not sent back)

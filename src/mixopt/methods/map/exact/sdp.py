@@ -624,7 +624,7 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
     best.rounds = done
     best.round_z = [z for z in solutions if z is not best.z]
     best.notes.append(f"{done} cut rounds, {0 if best.gtri is None else len(best.gtri)} "
-                      "general triangles passed on")
+                      "separated cuts passed on")
     return best
 
 
@@ -823,8 +823,8 @@ def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeMo
 
 
 def kept_triangles(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The general triangles still nearly tight at ``z``: relative slack (to ``Z_ii``) above
-    :data:`GTRI_KEEP`, the ones a round keeps."""
+    """The separated cuts (triangles and pairs) still nearly tight at ``z``: relative slack (to
+    ``Z_ii``) above :data:`GTRI_KEEP`, the ones a round keeps."""
     if not len(gtri):
         return gtri
     diag = np.maximum(z[gtri[:, 0], gtri[:, 0]], 1e-12)
@@ -983,7 +983,7 @@ def _lagrangian(cons: dict[str, cp.Constraint | NDArray[np.float64]], node: Node
             c0 += float(coef_lam.min())                   # lam in the simplex
             x_coef[:, :k - 1] -= w[:, None] * eta[None, :]
             box += min(1.0 - ent_weight - beta, 0.0) * n * np.log(k)
-    if "gtri" in cons:   # Z_ij + Z_il - Z_jl - Z_ii <= 0
+    if "gtri" in cons:   # separated cuts (admm.triangle_values) <= 0
         s += gtri_matrix(node.gtri, _dual(cons, "gtri"), m)
     s[np.diag_indices(m)] += diag
     return Lagrangian(s=0.5 * (s + s.T), const=float(c0 + box), weights=w, k=k,
