@@ -258,6 +258,7 @@ PAIR_PER_ROUND = 5000   # cut_rounds: the most violated pairs Z_ij <= Z_ii added
 GTRI_KEEP = -1e-3       # cut_rounds: a cut stays while its slack (relative to Z_ii) is
                         # above this at the round's solution (nearly tight: likely active)
 GTRI_GAIN = 1e-4        # cut_rounds: stop when a round raised the bound by less (relative)
+ROUND_GROWTH = 2.0      # cut_rounds: the next round needs this times the last one's seconds
 HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
 
 
@@ -566,15 +567,16 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     return best
 
 
-def _time_left(options: dict, solver_options: dict | None, started: float) -> bool:
+def _time_left(options: dict, solver_options: dict | None, started: float,
+               need: float = 0.1) -> bool:
     """Rounds share the node's time limit: set ``options``' limit to what is left of
-    ``solver_options``' since ``started``; False when (almost) nothing is (SCS reads 0 as no
-    limit)."""
+    ``solver_options``' since ``started``; False when less than ``need`` seconds are left (SCS
+    reads 0 as no limit)."""
     if "time_limit_secs" not in options:
         return True
     left = solver_options["time_limit_secs"] - (time.perf_counter() - started)
     options["time_limit_secs"] = left
-    return left > 0.1
+    return left > max(need, 0.1)
 
 
 def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
@@ -599,7 +601,9 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
     done = 0
     solutions = []
     for done in range(1, rounds + 1):
+        t_round = time.perf_counter()
         res = sdp_bound(node, k, n, sq_norm_total, solver, options, cuts, refine, warm, stop_at)
+        took = time.perf_counter() - t_round
         if res.z is not None:
             solutions.append(res.z)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
@@ -619,7 +623,10 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         node = replace(node, gtri=np.vstack([gtri, new]))
         warm = replace(res.warm, to_child=np.arange(node.weights.size)) \
             if isinstance(res.warm, AdmmStart) else None
-        if not _time_left(options, solver_options, started):
+        # a round with more cuts takes longer (first glass node: 1.3-2 times the last one's):
+        # none is started that would likely overrun the limit, which would lose the node's
+        # bound when a worker is stopped at the search's limit
+        if not _time_left(options, solver_options, started, need=ROUND_GROWTH * took):
             break
     best.rounds = done
     best.round_z = [z for z in solutions if z is not best.z]
