@@ -104,10 +104,14 @@ def test_every_clustering_satisfies_every_pair_cut_and_psd_does_not():
     assert separate_pairs(z, 1).tolist() == [[0, 1, 1]]
 
 
+def _random_symmetric(m: int, seed: int) -> np.ndarray:
+    """A symmetric matrix with entries in [0, 0.3]: many cuts violated."""
+    z = np.random.default_rng(seed).uniform(0.0, 0.3, size=(m, m))
+    return 0.5 * (z + z.T)
+
+
 def test_pair_separation_returns_the_most_violated_new_pairs():
-    rng = np.random.default_rng(7)
-    z = rng.uniform(0.0, 0.3, size=(9, 9))
-    z = 0.5 * (z + z.T)
+    z = _random_symmetric(9, seed=7)
     found = separate_pairs(z, 12)
     i, j, l_ = found.T
     viol = (z[i, j] - z[i, i]) / z[i, i]
@@ -121,9 +125,7 @@ def test_pair_separation_returns_the_most_violated_new_pairs():
 
 
 def test_separation_returns_the_most_violated_new_triangles():
-    rng = np.random.default_rng(1)
-    z = rng.uniform(0.0, 0.3, size=(8, 8))
-    z = 0.5 * (z + z.T)
+    z = _random_symmetric(8, seed=1)
     found = separate_triangles(z, 25)
     i, j, l_ = found.T
     viol = (z[i, j] + z[i, l_] - z[j, l_] - z[i, i]) / z[i, i]
