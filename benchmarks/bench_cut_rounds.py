@@ -29,7 +29,7 @@ from bench_mssc import instance_points  # noqa: E402
 
 from mixopt.methods.base import single_threaded_blas  # noqa: E402
 from mixopt.methods.map.exact.sdp import (  # noqa: E402
-    kept_triangles,
+    kept_cuts,
     sdp_bound,
     separate_pairs,
     separate_triangles,
@@ -63,7 +63,7 @@ def main() -> None:
                   flush=True)
             if res.z is None:
                 break
-            gtri = kept_triangles(res.z, gtri)
+            gtri = kept_cuts(res.z, gtri)
             new = [separate_triangles(res.z, args.per_round, skip=gtri)]
             if args.pairs_per_round:
                 new.append(separate_pairs(res.z, args.pairs_per_round, skip=gtri))

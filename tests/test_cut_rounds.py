@@ -11,8 +11,8 @@ import itertools
 import numpy as np
 import pytest
 
-from mixopt.methods.map.exact.admm import _Ops, triangle_values
-from mixopt.methods.map.exact.bnb import remapped_triangles
+from mixopt.methods.map.exact.admm import _Ops, cut_values
+from mixopt.methods.map.exact.bnb import remapped_cuts
 from mixopt.methods.map.exact.exact import fit_exact
 from mixopt.methods.map.exact.sdp import (
     NodeModel,
@@ -93,7 +93,7 @@ def test_every_clustering_satisfies_every_pair_cut_and_psd_does_not():
         if np.bincount(lab, minlength=3).min() == 0:
             continue
         z = _peng_wei(lab, 3)
-        assert np.max(triangle_values(z, pairs)) <= 1e-15
+        assert np.max(cut_values(z, pairs)) <= 1e-15
         assert not len(separate_pairs(z, 1000))
     # feasible for the Peng-Wei SDP (psd, >= 0, unit rows, trace K = 2) and Z_01 > Z_00: the
     # relaxation does not imply the pair cuts
@@ -117,9 +117,9 @@ def test_pair_separation_returns_the_most_violated_new_pairs():
     viol = (z[i, j] - z[i, i]) / z[i, i]
     assert len(found) == 12 and np.all(j == l_) and np.all(i != j)
     assert np.all(viol > 1e-4) and np.all(np.diff(viol) <= 1e-15)
-    every = triangle_values(z, _all_pairs(9)) / np.diagonal(z)[_all_pairs(9)[:, 0]]
+    every = cut_values(z, _all_pairs(9)) / np.diagonal(z)[_all_pairs(9)[:, 0]]
     assert viol.min() >= np.sort(every)[-12] - 1e-15   # the 12 largest of all
-    assert np.allclose(triangle_values(z, found), z[i, j] - z[i, i])
+    assert np.allclose(cut_values(z, found), z[i, j] - z[i, i])
     again = separate_pairs(z, 12, skip=np.vstack([found, separate_triangles(z, 5)]))
     assert len(again) == 12 and not set(map(tuple, again)) & set(map(tuple, found))
 
@@ -142,10 +142,10 @@ def test_separation_returns_the_most_violated_new_triangles():
 def test_merges_drop_collapsed_triangles_and_keep_the_rest():
     tri = np.array([[0, 1, 2], [3, 1, 2], [1, 0, 3], [2, 3, 4]])
     remap = np.array([0, 1, 1, 2, 3])    # super-points 1 and 2 merged
-    out = remapped_triangles(tri, remap)
+    out = remapped_cuts(tri, remap)
     assert out.tolist() == [[1, 0, 2], [1, 2, 3]]
     pairs = np.array([[0, 1, 1], [1, 2, 2], [2, 4, 4], [4, 0, 0]])   # 1-2 merges away
-    assert remapped_triangles(pairs, remap).tolist() == [[0, 1, 1], [1, 3, 3], [3, 0, 0]]
+    assert remapped_cuts(pairs, remap).tolist() == [[0, 1, 1], [1, 3, 3], [3, 0, 0]]
 
 
 @pytest.mark.parametrize("anchors", [[], [0], [0, 1]])

@@ -74,7 +74,7 @@ class AdmmStart:
     tri: list[NDArray[np.int64]] = field(default_factory=list)   # the node's triangle positions
     weights: NDArray[np.float64] | None = None   # the node's super-points' weights
     to_child: NDArray[np.int64] | None = None   # a child: each super-point's index there
-    gtri: NDArray[np.int64] | None = None    # the node's separated cuts (triangle_values)
+    gtri: NDArray[np.int64] | None = None    # the node's separated cuts (cut_values)
 
 
 def map_start(start: AdmmStart, ops: _Ops, layout: tuple, k: int) -> AdmmStart | None:
@@ -184,7 +184,7 @@ class _Ops:
     k: int
     tri: list[NDArray[np.int64]]               # per anchor: positions in triu_indices(o.size)
     cut_pairs: bool = False
-    gtri: NDArray[np.int64] | None = None      # separated cuts (triangle_values), see g
+    gtri: NDArray[np.int64] | None = None      # separated cuts (cut_values), see g
 
     def __post_init__(self) -> None:
         self.iu, self.iv = np.triu_indices(self.o.size)
@@ -229,7 +229,7 @@ class _Ops:
                 q = d[o] - v[:, o].sum(axis=0)
                 out["diag_sum" if self.r == self.k else "free_q"] = q if self.r == self.k else -q
         if self.gtri is not None and len(self.gtri):
-            out["gtri"] = triangle_values(z, self.gtri)
+            out["gtri"] = cut_values(z, self.gtri)
         return out
 
     def adjoint(self, y: dict[str, NDArray[np.float64]]
@@ -342,7 +342,7 @@ def is_triangle(gtri: NDArray[np.int64]) -> NDArray[np.float64]:
     return (gtri[:, 1] != gtri[:, 2]).astype(float)
 
 
-def triangle_values(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.float64]:
+def cut_values(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.float64]:
     """Each separated cut's value, <= 0 at every clustering's Z: ``Z_ij + Z_il - Z_jl - Z_ii``
     for a triangle row ``(i, j, l)``, ``Z_ij - Z_ii`` for a pair row ``(i, j, j)`` (the
     triangle's second pair dropped; the triangle with j = l is implied by Z psd)."""
@@ -353,7 +353,7 @@ def triangle_values(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[
 def gtri_matrix(gtri: NDArray[np.int64], mu: NDArray[np.float64], m: int
                 ) -> NDArray[np.float64]:
     """``M`` (not symmetric) with ``<M, Z> = sum_c mu_c g_c(Z)`` over the separated cuts
-    ``gtri`` (:func:`triangle_values`: triangles ``(i, j, l)`` and pairs ``(i, j, j)``)."""
+    ``gtri`` (:func:`cut_values`: triangles ``(i, j, l)`` and pairs ``(i, j, j)``)."""
     i, j, l_ = gtri.T
     mt = mu * is_triangle(gtri)
     flat = np.concatenate([i * m + j, i * m + l_, j * m + l_, i * m + i])

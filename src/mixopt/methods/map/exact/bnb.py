@@ -145,7 +145,7 @@ def merge_into_anchors(node: Node, pairs: list[tuple[int, int]], branch: str,
         return None
     anchors = [int(remap[s]) for s in node.anchors]
     return Node(groups, anchors, cannot, list(node.size_lo), list(node.size_hi), depth, branch,
-                tri=_remapped(node.tri, remap), gtri=remapped_triangles(node.gtri, remap))
+                tri=_remapped(node.tri, remap), gtri=remapped_cuts(node.gtri, remap))
 
 
 def _remapped(tri: list[NDArray[np.int64]] | None, remap: NDArray[np.int64]
@@ -161,7 +161,7 @@ def _remapped(tri: list[NDArray[np.int64]] | None, remap: NDArray[np.int64]
     return out
 
 
-def remapped_triangles(gtri: NDArray[np.int64] | None, remap: NDArray[np.int64]
+def remapped_cuts(gtri: NDArray[np.int64] | None, remap: NDArray[np.int64]
                        ) -> NDArray[np.int64] | None:
     """Separated cuts (triangle rows i, j, l with j < l; pair rows i, j, j) in the
     super-points of a merge (``remap``: old -> new); rows whose points merged are dropped (any
@@ -537,8 +537,10 @@ class BranchAndBound:
         cannot-linked; children: s and t merged (must-link), and (s, t) cannot-linked. Every
         clustering of the node lies in exactly one."""
         m = node.m
-        d = np.sqrt(np.maximum(np.diagonal(z), 1e-12)) if z.shape == (m, m) else np.ones(m)
-        corr = z / np.outer(d, d) if z.shape == (m, m) else np.full((m, m), 0.5)
+        if z.shape != (m, m):   # (a failed solve's neutral point: any pair will do)
+            z = np.full((m, m), 1.0 / m)
+        d = np.sqrt(np.maximum(np.diagonal(z), 1e-12))
+        corr = z / np.outer(d, d)
         ambiguity = np.minimum(corr, 1.0 - corr)
         iu, iv = np.triu_indices(m, 1)
         score = np.nan_to_num(ambiguity[iu, iv], nan=0.0, posinf=0.0, neginf=0.0)
@@ -551,7 +553,7 @@ class BranchAndBound:
         s, t = int(iu[best]), int(iv[best])
         kids = [merge(node, t, s, f"{t} with {s}"),
                 Node(node.groups, [], node.cannot | {(s, t)}, [], [], node.depth + 1,
-                     f"{t} apart from {s}", gtri=node.gtri)]
+                     f"{t} apart from {s}")]
         return [c for c in kids if c is not None]
 
     def _seeds(self, node: Node) -> list[int]:
@@ -698,7 +700,7 @@ class BranchAndBound:
             node.gtri = res.gtri
         if bound >= self.level():
             self.pruned_lb = min(self.pruned_lb, bound)
-        elif merged is not None and node.anchors and (fixed := self.fix(node, merged)) in (
+        elif merged is not None and (fixed := self.fix(node, merged)) in (
                 "reduced", "empty"):
             if fixed == "reduced":   # forced merges renumber the super-points: solve again
                 self.push(node, bound)
@@ -717,7 +719,7 @@ class BranchAndBound:
                     child.tri = res.tri if child.m == m else _remapped(
                         res.tri, _merge_map(node.groups, child.groups))
                 if res.gtri is not None:   # cut rounds: start from its separated cuts
-                    child.gtri = res.gtri if child.m == m else remapped_triangles(
+                    child.gtri = res.gtri if child.m == m else remapped_cuts(
                         res.gtri, _merge_map(node.groups, child.groups))
                 self.push(child, bound)
 
@@ -800,7 +802,7 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
     t0 = time.perf_counter()
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
                     refine=refine, warm=warm, stop_at=level, cut_rounds=cut_rounds)
-    merged = None
+    merged = None   # (fixing excludes point-anchor pairs: nothing to fix without anchors)
     if res.lagrangian is not None and res.safe < level and model.anchors and \
             time.perf_counter() - t0 < time_left:
         merged = res.lagrangian.merged_bounds(set(cannot_pairs(model)), below=level)

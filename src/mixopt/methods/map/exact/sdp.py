@@ -63,9 +63,9 @@ from mixopt.methods.map.exact.admm import (
     AdmmStart,
     _Ops,
     admm_solve,
+    cut_values,
     gtri_matrix,
     is_triangle,
-    triangle_values,
 )
 from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
@@ -608,7 +608,7 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
             solutions.append(res.z)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
         if res.z is not None:
-            gtri = kept_triangles(res.z, gtri)
+            gtri = kept_cuts(res.z, gtri)
         gain = np.inf if best is None else res.safe - best.safe
         if best is None or res.safe >= best.safe:
             best = res
@@ -753,7 +753,7 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
     if pairs:
         pi_, pj_ = np.array(pairs).T
         cons["cannot"] = z[pi_, pj_] == 0
-    if node.gtri is not None and len(node.gtri):   # separated cuts (admm.triangle_values)
+    if node.gtri is not None and len(node.gtri):   # separated cuts (admm.cut_values)
         ti, tj, tl = node.gtri.T
         cons["gtri"] = z[ti, tj] - z[ti, ti] + cp.multiply(
             is_triangle(node.gtri), z[ti, tl] - z[tj, tl]) <= 0
@@ -829,13 +829,13 @@ def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeMo
             cons["free_q"] = q >= 0
 
 
-def kept_triangles(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.int64]:
+def kept_cuts(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.int64]:
     """The separated cuts (triangles and pairs) still nearly tight at ``z``: relative slack (to
     ``Z_ii``) above :data:`GTRI_KEEP`, the ones a round keeps."""
     if not len(gtri):
         return gtri
     diag = np.maximum(z[gtri[:, 0], gtri[:, 0]], 1e-12)
-    return gtri[triangle_values(z, gtri) / diag > GTRI_KEEP]
+    return gtri[cut_values(z, gtri) / diag > GTRI_KEEP]
 
 
 def separate_triangles(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
@@ -874,7 +874,7 @@ def separate_triangles(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
 def separate_pairs(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
                    skip: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
     """The ``count`` most violated pair inequalities ``Z_ij <= Z_ii`` (i != j) of ``z`` as rows
-    ``(i, j, j)`` (see :func:`mixopt.methods.map.exact.admm.triangle_values`), by violation
+    ``(i, j, j)`` (see :func:`mixopt.methods.map.exact.admm.cut_values`), by violation
     relative to ``Z_ii`` (at least ``tol``), without the rows of ``skip``. Valid for every
     clustering of super-points: ``Z_ij`` is ``Z_ii`` or 0. Not implied by Z psd (which gives
     only ``Z_ij^2 <= Z_ii Z_jj``); SOS-SDP separates them beside the triangles."""
@@ -990,7 +990,7 @@ def _lagrangian(cons: dict[str, cp.Constraint | NDArray[np.float64]], node: Node
             c0 += float(coef_lam.min())                   # lam in the simplex
             x_coef[:, :k - 1] -= w[:, None] * eta[None, :]
             box += min(1.0 - ent_weight - beta, 0.0) * n * np.log(k)
-    if "gtri" in cons:   # separated cuts (admm.triangle_values) <= 0
+    if "gtri" in cons:   # separated cuts (admm.cut_values) <= 0
         s += gtri_matrix(node.gtri, _dual(cons, "gtri"), m)
     s[np.diag_indices(m)] += diag
     return Lagrangian(s=0.5 * (s + s.T), const=float(c0 + box), weights=w, k=k,
