@@ -193,9 +193,10 @@ def fit_exact(
     when licensed, ``auto``: MOSEK if usable else SCS; ``admm``: mixopt's first-order solver,
     equal proportions only, :mod:`mixopt.methods.map.exact.admm`, whose ``solver_options`` are
     its own: ``time_limit_secs``, ``max_iters``, ``stall_rel``, ...). ``threads``: node bounds
-    solved at once
-    in worker processes (1: in this process). ``log_progress`` is accepted for the workflow's
-    uniform options: the search always logs its progress (logger ``mixopt.methods.exact``).
+    solved at once in worker processes (1: in this process). ``node_time_limit_s`` caps one
+    node's solves (its cut rounds included; None: only the search's limit). ``log_progress``
+    is accepted for the workflow's uniform options: the search always logs its progress
+    (logger ``mixopt.methods.exact``).
 
     ``cuts``: valid inequalities of the node SDPs, ``triangles`` (default), ``separated`` (the
     triangles found by separation rounds and inherited by the children; see
@@ -297,6 +298,7 @@ def fit_exact(
                 "version": conic_solver_version(solver),
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
                             "cut_rounds": cut_rounds, "branching": branching,
+                            "node_time_limit_s": node_time_limit_s,
                             "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},
         trace=bnb.trace, extra={"nodes": bnb.nodes, "open_nodes": len(bnb.queue),
