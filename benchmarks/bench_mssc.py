@@ -12,10 +12,13 @@ the raw files (data/raw/mssc_<name>/, else the mirror $MIXOPT_DATA_MIRROR), sha2
 solver or search: ``--option backend=clarabel``, ``--option "solver_options={eps_abs: 1e-6}"``.
 ``--baseline`` also runs the configured settings without the ``--option`` ones (rows ``config``
 and ``options``), so that a change of solver is compared with the current one in the same run,
-on the same machine.
+on the same machine; ``--defaults`` also runs exact with its own defaults, without the study's
+``method_options`` (row ``defaults``: the solver before the study's cut rounds, pair branching
+and node cap).
 
     python benchmarks/bench_mssc.py --time-limit 60 --threads 2
     python benchmarks/bench_mssc.py --instances glass_k6 --option cuts=none --baseline
+    python benchmarks/bench_mssc.py --instances all --time-limit 600 --defaults
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ def main() -> None:
                     help="an option of exact (repeatable; YAML value)")
     ap.add_argument("--baseline", action="store_true",
                     help="also run the configured settings without the --option ones")
+    ap.add_argument("--defaults", action="store_true",
+                    help="also run exact's own defaults (without the study's method_options)")
     ap.add_argument("--verbose", action="store_true", help="log the search's progress")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -135,13 +140,15 @@ def main() -> None:
     unknown = [n for n in names if n not in study]
     if unknown:
         fail(f"unknown instances {unknown}; known: {list(study)}")
-    base = {**cfg["methods"].get(METHOD, {}), "backend": cfg["solvers"].get(METHOD, "scs"),
-            **cfg["studies"]["mssc_benchmark"].get("method_options", {}),
-            "time_limit_s": args.time_limit, "threads": args.threads, "log_progress": False}
+    defaults = {**cfg["methods"].get(METHOD, {}), "backend": cfg["solvers"].get(METHOD, "scs"),
+                "time_limit_s": args.time_limit, "threads": args.threads, "log_progress": False}
+    base = {**defaults, **cfg["studies"]["mssc_benchmark"].get("method_options", {})}
     extra = dict(parse_option(o) for o in args.option)
     settings = {"options": {**base, **extra}} if extra else {"config": base}
     if args.baseline and extra:
         settings = {"config": base, **settings}
+    if args.defaults:
+        settings = {"defaults": defaults, **settings}
     for label, options in settings.items():
         try:
             check_options(METHOD, options)
