@@ -11,10 +11,12 @@ import itertools
 import numpy as np
 import pytest
 
+from mixopt.methods.map.exact import sdp
 from mixopt.methods.map.exact.admm import _Ops, cut_values
 from mixopt.methods.map.exact.bnb import remapped_cuts
 from mixopt.methods.map.exact.exact import fit_exact
 from mixopt.methods.map.exact.sdp import (
+    BoundResult,
     NodeModel,
     _Entropy,
     _lagrangian,
@@ -207,6 +209,36 @@ def test_root_gap_closes_on_a_loose_instance():
     rounds = sdp_bound(node, 3, 10, sq, solver="SCS", solver_options=opts, cut_rounds=6)
     assert rounds.safe <= best + 1e-9 * abs(best)
     assert best - rounds.safe < 0.5 * (best - plain.safe)
+
+
+@pytest.mark.parametrize(("later_solve_s", "solves"), [(3.0, 2), (1.0, 7)])
+def test_rounds_stop_at_their_budget_of_first_solves(monkeypatch, later_solve_s, solves):
+    """A fake node solver (first solve 1 s on a fake clock, later ones ``later_solve_s``, each
+    raising the bound by 1, so only the time rules stop the rounds): no round starts that would
+    take the node past ``ROUND_BUDGET`` (8) first solves, counting ``ROUND_GROWTH`` (2) times the
+    last round's seconds for it: 1 + 2 * 1 <= 8 < 4 + 2 * 3 (two solves); 6 + 2 <= 8 < 7 + 2
+    (seven)."""
+    assert (sdp.ROUND_BUDGET, sdp.ROUND_GROWTH) == (8.0, 2.0)
+    clock = [0.0]
+    calls: list[float] = []
+
+    def fake_bound(node, k, n, sq, solver, options, cuts, refine, warm, stop_at):
+        clock[0] += later_solve_s if calls else 1.0
+        calls.append(clock[0])
+        return BoundResult(safe=float(len(calls)), primal=0.0, status="solved",
+                           z=np.eye(4))
+
+    monkeypatch.setattr(sdp, "sdp_bound", fake_bound)
+    monkeypatch.setattr(sdp.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(sdp, "kept_cuts", lambda z, cuts: cuts)
+    monkeypatch.setattr(sdp, "separate_triangles",
+                        lambda z, count, skip=None: np.array([[0, 1, len(calls) % 4]]))
+    monkeypatch.setattr(sdp, "separate_pairs",
+                        lambda z, count, skip=None: np.zeros((0, 3), dtype=np.int64))
+    node, sq = _node(_problem(4, 2, 2, seed=0), [])
+    res = sdp.cut_rounds_bound(node, 2, 4, sq, "SCS", None, "triangles", None, None,
+                               np.inf, rounds=20)
+    assert len(calls) == solves and res.rounds == solves and res.safe == solves
 
 
 @pytest.mark.parametrize(("backend", "proportions"), [("scs", "equal"), ("admm", "equal"),

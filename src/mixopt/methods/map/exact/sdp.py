@@ -259,6 +259,9 @@ GTRI_KEEP = -1e-3       # cut_rounds: a cut stays while its slack (relative to Z
                         # above this at the round's solution (nearly tight: likely active)
 GTRI_GAIN = 1e-4        # cut_rounds: stop when a round raised the bound by less (relative)
 ROUND_GROWTH = 2.0      # cut_rounds: the next round needs this times the last one's seconds
+ROUND_BUDGET = 8.0      # cut_rounds: a node's rounds take at most this times its first solve
+                        # (glass K = 6 certified in 94.5 s on one core, against 136.6 s with
+                        # the 60 s node cap alone and 250.9 s with 300 s; docs/exact.md)
 HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
 
 
@@ -589,7 +592,9 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
     nearly tight at the solution (:data:`GTRI_KEEP`) are kept and the :data:`GTRI_PER_ROUND`
     most violated new triangles and :data:`PAIR_PER_ROUND` pairs added
     (:func:`separate_triangles`, :func:`separate_pairs`), for at most ``rounds`` solves, until
-    the bound reaches ``stop_at`` or a round gains less than :data:`GTRI_GAIN` (relative). Every
+    the bound reaches ``stop_at``, a round gains less than :data:`GTRI_GAIN` (relative), or the
+    next round (:data:`ROUND_GROWTH` times the last one's seconds) would take the node past
+    :data:`ROUND_BUDGET` times its first solve or past its time limit. Every
     round's bound is certified (the cuts' multipliers enter :func:`_lagrangian`); the best is
     returned, with its nearly tight cuts in ``gtri`` for the children and the other rounds'
     solutions in ``round_z`` (rounded for incumbents too). ADMM starts each round from the
@@ -600,10 +605,12 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
     best: BoundResult | None = None
     done = 0
     solutions = []
+    first = 0.0
     for done in range(1, rounds + 1):
         t_round = time.perf_counter()
         res = sdp_bound(node, k, n, sq_norm_total, solver, options, cuts, refine, warm, stop_at)
         took = time.perf_counter() - t_round
+        first = first or took
         if res.z is not None:
             solutions.append(res.z)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
@@ -627,6 +634,11 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         # none is started that would likely overrun the limit, which would lose the node's
         # bound when a worker is stopped at the search's limit
         if not _time_left(options, solver_options, started, need=ROUND_GROWTH * took):
+            break
+        # rounds pay while their cuts lift the bound faster than branching would; a budget in
+        # units of the node's own first solve scales with its size (wholesale_std's 440-point
+        # root gets its four rounds, glass's nodes stop where their gains tail off)
+        if time.perf_counter() - started + ROUND_GROWTH * took > ROUND_BUDGET * first:
             break
     best.rounds = done
     best.round_z = [z for z in solutions if z is not best.z]
