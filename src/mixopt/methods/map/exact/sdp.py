@@ -631,14 +631,14 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         warm = replace(res.warm, to_child=np.arange(node.weights.size)) \
             if isinstance(res.warm, AdmmStart) else None
         # a round with more cuts takes longer (first glass node: 1.3-2 times the last one's):
-        # none is started that would likely overrun the limit, which would lose the node's
-        # bound when a worker is stopped at the search's limit
-        if not _time_left(options, solver_options, started, need=ROUND_GROWTH * took):
-            break
-        # rounds pay while their cuts lift the bound faster than branching would; a budget in
-        # units of the node's own first solve scales with its size (wholesale_std's 440-point
-        # root gets its four rounds, glass's nodes stop where their gains tail off)
-        if time.perf_counter() - started + ROUND_GROWTH * took > ROUND_BUDGET * first:
+        # none is started that would likely overrun the node's limit (a worker stopped at the
+        # search's limit loses the node's bound) or its budget (rounds pay while their cuts
+        # lift the bound faster than branching would; in units of the node's own first solve
+        # the budget scales with its size: wholesale_std's 440-point root gets its four
+        # rounds, glass's nodes stop where their gains tail off)
+        need = ROUND_GROWTH * took
+        if time.perf_counter() - started + need > ROUND_BUDGET * first or \
+                not _time_left(options, solver_options, started, need=need):
             break
     best.rounds = done
     best.round_z = [z for z in solutions if z is not best.z]
