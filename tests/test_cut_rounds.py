@@ -211,13 +211,14 @@ def test_root_gap_closes_on_a_loose_instance():
     assert best - rounds.safe < 0.5 * (best - plain.safe)
 
 
-@pytest.mark.parametrize(("later_solve_s", "solves"), [(3.0, 2), (1.0, 7)])
-def test_rounds_stop_at_their_budget_of_first_solves(monkeypatch, later_solve_s, solves):
+@pytest.mark.parametrize(("later_solve_s", "budget", "solves"),
+                         [(3.0, None, 2), (1.0, None, 7), (1.0, 4.0, 3)])
+def test_rounds_stop_at_their_budget_of_first_solves(monkeypatch, later_solve_s, budget, solves):
     """A fake node solver (first solve 1 s on a fake clock, later ones ``later_solve_s``, each
     raising the bound by 1, so only the time rules stop the rounds): no round starts that would
     take the node past ``ROUND_BUDGET`` (8) first solves, counting ``ROUND_GROWTH`` (2) times the
     last round's seconds for it: 1 + 2 * 1 <= 8 < 4 + 2 * 3 (two solves); 6 + 2 <= 8 < 7 + 2
-    (seven)."""
+    (seven); with a budget of 4: 2 + 2 <= 4 < 3 + 2 (three)."""
     assert (sdp.ROUND_BUDGET, sdp.ROUND_GROWTH) == (8.0, 2.0)
     clock = [0.0]
     calls: list[float] = []
@@ -230,14 +231,15 @@ def test_rounds_stop_at_their_budget_of_first_solves(monkeypatch, later_solve_s,
 
     monkeypatch.setattr(sdp, "sdp_bound", fake_bound)
     monkeypatch.setattr(sdp.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(sdp, "kept_cuts", lambda z, cuts: cuts)
+    monkeypatch.setattr(sdp, "kept_mask", lambda z, cuts: np.ones(len(cuts), dtype=bool))
     monkeypatch.setattr(sdp, "separate_triangles",
                         lambda z, count, skip=None: np.array([[0, 1, len(calls) % 4]]))
     monkeypatch.setattr(sdp, "separate_pairs",
                         lambda z, count, skip=None: np.zeros((0, 3), dtype=np.int64))
     node, sq = _node(_problem(4, 2, 2, seed=0), [])
+    extra = {} if budget is None else {"budget": budget}
     res = sdp.cut_rounds_bound(node, 2, 4, sq, "SCS", None, "triangles", None, None,
-                               np.inf, rounds=20)
+                               np.inf, rounds=20, **extra)
     assert len(calls) == solves and res.rounds == solves and res.safe == solves
 
 
@@ -257,6 +259,22 @@ def test_search_with_rounds_certifies_the_brute_force_optimum(backend, proportio
     assert res.objective == pytest.approx(best, rel=1e-9)
     assert res.lower_bound <= best + 1e-9 * abs(best)
     assert res.solver["options"]["cut_rounds"] == 3
+    assert res.solver["options"]["round_budget"] == sdp.ROUND_BUDGET
+
+
+def test_the_round_budget_reaches_every_node(monkeypatch):
+    budgets: list[float] = []
+    real = sdp.cut_rounds_bound
+
+    def spy(*args, **kwargs):
+        budgets.append(args[11] if len(args) > 11 else kwargs["budget"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sdp, "cut_rounds_bound", spy)
+    res = fit_exact(_problem(8, 3, 2, seed=2), search="sdp", log_progress=False, cut_rounds=2,
+                    round_budget=3.5)
+    assert res.status == "optimal" and budgets and set(budgets) == {3.5}
+    assert res.solver["options"]["round_budget"] == 3.5
 
 
 def test_bad_round_counts_are_refused():
@@ -264,3 +282,44 @@ def test_bad_round_counts_are_refused():
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="cut_rounds"):
             fit_exact(problem, search="sdp", cut_rounds=bad)
+    for bad in (0, -2.0, float("inf"), "8", True):
+        with pytest.raises(ValueError, match="round_budget"):
+            fit_exact(problem, search="sdp", round_budget=bad)
+
+
+def test_scs_start_of_the_next_round_carries_the_kept_cuts_multipliers():
+    """A round's SCS solution can start the next round (``WarmStart.with_cuts``, measured by
+    ``benchmarks/bench_cut_rounds.py --start both``): the separated cuts are the problem's last
+    inequality rows, so the kept cuts' multipliers are found where the next problem has them."""
+    problem = _problem(10, 3, 2, seed=3)
+    node, sq = _node(problem, [0])
+    g = node.sums @ node.sums.T
+    first = sdp_bound(node, 3, 10, sq)
+    cuts = np.vstack([separate_triangles(first.z, 40), separate_pairs(first.z, 20)])
+    node = sdp.replace(node, gtri=cuts)
+    prob, cons, *_ = sdp._node_problem(node, 3, 10, sq, g, "triangles")
+    start, started = sdp._ConicSolve(prob, "SCS", sdp.problem_layout(prob, cons)).solve({}, None)
+    lo, hi = start.cut_rows
+    assert not started and hi - lo == len(cuts)
+    np.testing.assert_allclose(start.y[lo:hi], cons["gtri"].dual_value, atol=1e-12)
+    z = _z_of(prob, node)
+    kept = np.arange(len(cuts)) % 2 == 0   # (any subset: a round keeps the nearly tight ones)
+    new = separate_triangles(z, 15, skip=cuts)
+    assert len(new)
+    nxt = start.with_cuts(kept, len(new))
+    node2 = sdp.replace(node, gtri=np.vstack([cuts[kept], new]))
+    prob2, cons2, *_ = sdp._node_problem(node2, 3, 10, sq, g, "triangles")
+    assert nxt.layout == sdp.problem_layout(prob2, cons2)
+    again, started = sdp._ConicSolve(prob2, "SCS", nxt.layout).solve({}, nxt)
+    assert started
+    lo2, hi2 = nxt.cut_rows
+    np.testing.assert_allclose(nxt.y[lo2:lo2 + kept.sum()], start.y[lo:hi][kept])
+    assert not nxt.y[lo2 + kept.sum():hi2].any()
+    assert np.isclose(prob2.value, sdp.sdp_bound(node2, 3, 10, sq).primal, rtol=1e-3)
+
+
+def _z_of(prob, node) -> np.ndarray:
+    """The Peng-Wei matrix of a solved node problem (Y's value rescaled by the weights)."""
+    y = next(v for v in prob.variables() if v.shape == (node.weights.size,) * 2)
+    dm = 1.0 / np.sqrt(node.weights.astype(float))
+    return dm[:, None] * y.value * dm[None, :]

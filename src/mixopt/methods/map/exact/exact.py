@@ -44,7 +44,7 @@ from mixopt.methods.map.exact.bnb import (
     tighten_sizes,
 )
 from mixopt.methods.map.exact.k2 import DirectionSearch
-from mixopt.methods.map.exact.sdp import CUTS
+from mixopt.methods.map.exact.sdp import CUTS, ROUND_BUDGET
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
@@ -183,6 +183,7 @@ def fit_exact(
     search: str = "auto",
     cuts: str = "triangles",
     cut_rounds: int = 0,
+    round_budget: float = ROUND_BUDGET,
     branching: str = "anchors",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
@@ -204,7 +205,9 @@ def fit_exact(
     (see :func:`mixopt.methods.map.exact.sdp._add_cuts`). ``cut_rounds``: cutting-plane
     rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pairs ``Z_ij <= Z_ii`` over
     all super-points at every node, inherited by the children (0, the default: none; see
-    :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`). ``branching``: ``anchors`` (the
+    :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`). ``round_budget``: a node's cut
+    rounds stop before they would take it past this many times its first solve (default 8;
+    a large value leaves only ``node_time_limit_s``). ``branching``: ``anchors`` (the
     default: a node's children put a point into each anchored cluster or make it a new anchor)
     or ``pairs`` (equal proportions only: must-link / cannot-link on the pair of super-points
     whose SDP entry is most ambiguous, as SOS-SDP branches; nodes need no anchors).
@@ -232,6 +235,10 @@ def fit_exact(
             cut_rounds < 0:
         raise ValueError(f"exact: cut_rounds must be a whole number >= 0, got "
                          f"{cut_rounds!r}")
+    if isinstance(round_budget, bool) or not isinstance(round_budget, (int, float)) or \
+            not 0 < round_budget < np.inf:
+        raise ValueError(f"exact: round_budget must be a finite number > 0 (times a node's "
+                         f"first solve), got {round_budget!r}")
     if branching not in BRANCHING:
         raise ValueError(f"exact: unknown branching {branching!r}; choose "
                          f"{' or '.join(BRANCHING)}")
@@ -252,7 +259,8 @@ def fit_exact(
     bnb_problem = BnBProblem(x=x, k=problem.k, min_size=cons.min_size, solver=solver,
                              solver_options=dict(solver_options or {}),
                              node_time_limit_s=node_time_limit_s, cuts=cuts,
-                             cut_rounds=cut_rounds, branching=branching,
+                             cut_rounds=cut_rounds, round_budget=float(round_budget),
+                             branching=branching,
                              entropy=problem.proportions == "free")
     root, component_of = _root(problem, cons)
 
@@ -297,7 +305,8 @@ def fit_exact(
         solver={"name": f"mixopt-exact+{solver.lower()}",
                 "version": conic_solver_version(solver),
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
-                            "cut_rounds": cut_rounds, "branching": branching,
+                            "cut_rounds": cut_rounds, "round_budget": float(round_budget),
+                            "branching": branching,
                             "node_time_limit_s": node_time_limit_s,
                             "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},

@@ -118,6 +118,27 @@ class WarmStart:
     x: NDArray[np.float64]
     y: NDArray[np.float64]
     s: NDArray[np.float64]
+    cut_rows: tuple[int, int] | None = None   # SCS rows of the separated cuts (last inequalities)
+
+    def with_cuts(self, kept: NDArray[np.bool_], added: int) -> WarmStart | None:
+        """The start for the next cut round: the same problem with the cuts ``kept`` (a mask of
+        this one's) and ``added`` new ones after them (the last inequality rows, see
+        :func:`_node_problem`). The kept cuts keep their multipliers and slacks, the new ones
+        start at 0 and the primal ``x`` is unchanged (cuts add no variable)."""
+        if self.cut_rows is None:
+            return None
+        lo, hi = self.cut_rows
+        if hi - lo != kept.size:
+            return None
+        cons = [e for e in self.layout if isinstance(e, tuple) and e[0] != "gtri"]
+        sizes = [e for e in self.layout if not isinstance(e, tuple)]
+        count = int(kept.sum()) + added
+        layout = tuple(cons) + ((("gtri", count),) if count else ()) + tuple(sizes)
+
+        def remap(v: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.concatenate([v[:lo], v[lo:hi][kept], np.zeros(added), v[hi:]])
+
+        return WarmStart(layout, self.x, remap(self.y), remap(self.s), (lo, lo + count))
 
 
 @dataclass
@@ -516,7 +537,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
               cuts: str = "triangles", refine: Refinement | None = None,
               warm: WarmStart | None = None, stop_at: float = np.inf,
-              cut_rounds: int = 0) -> BoundResult:
+              cut_rounds: int = 0, round_budget: float = ROUND_BUDGET) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
     ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
@@ -530,10 +551,10 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     triangles in ``tri`` for the children (same set: the same layout, so a warm start).
 
     With ``cut_rounds`` > 0, general triangles and pair inequalities over all super-points
-    are separated around that (see :func:`cut_rounds_bound`)."""
+    are separated around that (see :func:`cut_rounds_bound`; ``round_budget`` its budget)."""
     if cut_rounds > 0:
         return cut_rounds_bound(node, k, n, sq_norm_total, solver, solver_options, cuts,
-                                refine, warm, stop_at, cut_rounds)
+                                refine, warm, stop_at, cut_rounds, round_budget)
     if cuts != "separated" or not node.anchors:
         return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm,
                            stop_at)
@@ -584,8 +605,8 @@ def _time_left(options: dict, solver_options: dict | None, started: float,
 
 def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
                      solver_options: dict | None, cuts: str, refine: Refinement | None,
-                     warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int
-                     ) -> BoundResult:
+                     warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int,
+                     budget: float = ROUND_BUDGET) -> BoundResult:
     """Cutting-plane rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pair
     inequalities ``Z_ij <= Z_ii`` (all super-points, as SOS-SDP separates them at every node):
     the node starts from ``node.gtri`` (its parent's cuts), and after each solve the cuts still
@@ -594,12 +615,12 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
     (:func:`separate_triangles`, :func:`separate_pairs`), for at most ``rounds`` solves, until
     the bound reaches ``stop_at``, a round gains less than :data:`GTRI_GAIN` (relative), or the
     next round (:data:`ROUND_GROWTH` times the last one's seconds) would take the node past
-    :data:`ROUND_BUDGET` times its first solve or past its time limit. Every
+    ``budget`` (default :data:`ROUND_BUDGET`) times its first solve or past its time limit. Every
     round's bound is certified (the cuts' multipliers enter :func:`_lagrangian`); the best is
     returned, with its nearly tight cuts in ``gtri`` for the children and the other rounds'
     solutions in ``round_z`` (rounded for incumbents too). ADMM starts each round from the
-    previous one's iterate (the new cuts' multipliers at 0); SCS starts cold (the layout
-    changes)."""
+    previous one's iterate (the new cuts' multipliers at 0); SCS starts cold (started from the
+    last round's solution, :meth:`WarmStart.with_cuts`, its rounds took longer)."""
     options = dict(solver_options or {})
     started = time.perf_counter()
     best: BoundResult | None = None
@@ -614,8 +635,10 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         if res.z is not None:
             solutions.append(res.z)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
+        kept = np.ones(len(gtri), dtype=bool)
         if res.z is not None:
-            gtri = kept_cuts(res.z, gtri)
+            kept = kept_mask(res.z, gtri)
+            gtri = gtri[kept]
         gain = np.inf if best is None else res.safe - best.safe
         if best is None or res.safe >= best.safe:
             best = res
@@ -627,9 +650,11 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
                          separate_pairs(res.z, PAIR_PER_ROUND, skip=gtri)])
         if not len(new):
             break
-        node = replace(node, gtri=np.vstack([gtri, new]))
+        # SCS starts cold: from the last round's solution (WarmStart.with_cuts) the rounds took
+        # 1.15 times as long (benchmarks/bench_cut_rounds.py --start both; docs/exact.md)
         warm = replace(res.warm, to_child=np.arange(node.weights.size)) \
             if isinstance(res.warm, AdmmStart) else None
+        node = replace(node, gtri=np.vstack([gtri, new]))
         # a round with more cuts takes longer (first glass node: 1.3-2 times the last one's):
         # none is started that would likely overrun the node's limit (a worker stopped at the
         # search's limit loses the node's bound) or its budget (rounds pay while their cuts
@@ -637,7 +662,7 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         # the budget scales with its size: wholesale_std's 440-point root gets its four
         # rounds, glass's nodes stop where their gains tail off)
         need = ROUND_GROWTH * took
-        if time.perf_counter() - started + need > ROUND_BUDGET * first or \
+        if time.perf_counter() - started + need > budget * first or \
                 not _time_left(options, solver_options, started, need=need):
             break
     best.rounds = done
@@ -664,9 +689,7 @@ def _bound_once(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: s
     prob, cons, ent, dm, y = _node_problem(node, k, n, sq_norm_total, g, cuts)
     if prob is None:   # no size vector fits the ranges: no clustering here
         return BoundResult(np.inf, np.nan, "infeasible (sizes)")
-    layout = tuple((key, c.size) for key, c in cons.items()) + tuple(
-        v.size for v in prob.variables())
-    conic = _ConicSolve(prob, solver, layout)
+    conic = _ConicSolve(prob, solver, problem_layout(prob, cons))
 
     def solve(options: dict, start: WarmStart | None) -> BoundResult:
         try:
@@ -706,6 +729,13 @@ def _bound_once(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: s
     return first
 
 
+def problem_layout(prob: cp.Problem, cons: dict[str, cp.Constraint]) -> tuple:
+    """A node problem's layout: its constraints' names and sizes, in order, then its variables'
+    sizes (two problems with one layout take each other's SCS solutions as starts)."""
+    return tuple((key, c.size) for key, c in cons.items()) + tuple(
+        v.size for v in prob.variables())
+
+
 class _ConicSolve:
     """Solve one cvxpy problem, with SCS from a :class:`WarmStart` of the same layout (through
     cvxpy's ``get_problem_data``/``unpack_results``); other solvers through ``solve``."""
@@ -723,7 +753,8 @@ class _ConicSolve:
             self._compiled = self.prob.get_problem_data(cp.SCS)
         data, chain, inverse = self._compiled
         cache = {}
-        started = start is not None and start.layout == self.layout
+        started = start is not None and start.layout == self.layout and \
+            start.x.size == data["A"].shape[1] and start.y.size == data["A"].shape[0]
         if started:
             cache[cp.SCS] = {"x": start.x, "y": start.y, "s": start.s}
         raw = chain.solver.solve_via_data(data, warm_start=started, verbose=False,
@@ -736,7 +767,17 @@ class _ConicSolve:
         if raw.get("x") is None:
             return None, started
         return WarmStart(self.layout, np.asarray(raw["x"]), np.asarray(raw["y"]),
-                         np.asarray(raw["s"])), started
+                         np.asarray(raw["s"]), self._cut_rows(data["dims"])), started
+
+    def _cut_rows(self, dims: object) -> tuple[int, int] | None:
+        """SCS's rows of the separated cuts: the last of the linear inequalities (SCS orders
+        its rows by cone, zero then nonnegative, each in the constraints' order; cvxpy puts
+        its own rows for nonnegative variables before the constraints')."""
+        count = dict(e for e in self.layout if isinstance(e, tuple)).get("gtri", 0)
+        if count and next(e for e in reversed(self.layout) if isinstance(e, tuple))[0] != "gtri":
+            return None
+        end = dims.zero + dims.nonneg
+        return end - count, end
 
 
 def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
@@ -765,10 +806,6 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
     if pairs:
         pi_, pj_ = np.array(pairs).T
         cons["cannot"] = z[pi_, pj_] == 0
-    if node.gtri is not None and len(node.gtri):   # separated cuts (admm.cut_values)
-        ti, tj, tl = node.gtri.T
-        cons["gtri"] = z[ti, tj] - z[ti, ti] + cp.multiply(
-            is_triangle(node.gtri), z[ti, tl] - z[tj, tl]) <= 0
     objective = 0.5 * sq_norm_total - 0.5 * cp.sum(cp.multiply(g, z))
     ent = _Entropy()
     if not node.entropy:   # equal proportions: 1/2 SSE alone
@@ -817,6 +854,10 @@ def _node_problem(node: NodeModel, k: int, n: int, sq_norm_total: float,
         if entropy is None:   # no size vector fits the ranges: no clustering here
             return None, cons, ent, dm, y
         objective = objective + entropy
+    if node.gtri is not None and len(node.gtri):   # separated cuts (admm.cut_values), last
+        ti, tj, tl = node.gtri.T                     # (WarmStart.with_cuts: their SCS rows)
+        cons["gtri"] = z[ti, tj] - z[ti, ti] + cp.multiply(
+            is_triangle(node.gtri), z[ti, tl] - z[tj, tl]) <= 0
     return cp.Problem(cp.Minimize(objective), list(cons.values())), cons, ent, dm, y
 
 
@@ -841,13 +882,18 @@ def _add_sse_node(cons: dict[str, cp.Constraint], z: cp.Expression, node: NodeMo
             cons["free_q"] = q >= 0
 
 
-def kept_cuts(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The separated cuts (triangles and pairs) still nearly tight at ``z``: relative slack (to
-    ``Z_ii``) above :data:`GTRI_KEEP`, the ones a round keeps."""
+def kept_mask(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which separated cuts (triangles and pairs) are still nearly tight at ``z``: relative
+    slack (to ``Z_ii``) above :data:`GTRI_KEEP`, the ones a round keeps."""
     if not len(gtri):
-        return gtri
+        return np.zeros(0, dtype=bool)
     diag = np.maximum(z[gtri[:, 0], gtri[:, 0]], 1e-12)
-    return gtri[cut_values(z, gtri) / diag > GTRI_KEEP]
+    return cut_values(z, gtri) / diag > GTRI_KEEP
+
+
+def kept_cuts(z: NDArray[np.float64], gtri: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The separated cuts still nearly tight at ``z`` (:func:`kept_mask`)."""
+    return gtri[kept_mask(z, gtri)]
 
 
 def separate_triangles(z: NDArray[np.float64], count: int, tol: float = TRI_TOL,
