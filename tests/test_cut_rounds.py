@@ -231,7 +231,7 @@ def test_rounds_stop_at_their_budget_of_first_solves(monkeypatch, later_solve_s,
 
     monkeypatch.setattr(sdp, "sdp_bound", fake_bound)
     monkeypatch.setattr(sdp.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(sdp, "kept_mask", lambda z, cuts: np.ones(len(cuts), dtype=bool))
+    monkeypatch.setattr(sdp, "kept_cuts", lambda z, cuts: cuts)
     monkeypatch.setattr(sdp, "separate_triangles",
                         lambda z, count, skip=None: np.array([[0, 1, len(calls) % 4]]))
     monkeypatch.setattr(sdp, "separate_pairs",

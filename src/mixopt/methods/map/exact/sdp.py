@@ -635,10 +635,8 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         if res.z is not None:
             solutions.append(res.z)
         gtri = np.zeros((0, 3), dtype=np.int64) if node.gtri is None else node.gtri
-        kept = np.ones(len(gtri), dtype=bool)
         if res.z is not None:
-            kept = kept_mask(res.z, gtri)
-            gtri = gtri[kept]
+            gtri = kept_cuts(res.z, gtri)
         gain = np.inf if best is None else res.safe - best.safe
         if best is None or res.safe >= best.safe:
             best = res
