@@ -95,5 +95,6 @@ def rounds(model, k, n, sq, cuts, args, options, warm_rounds: bool) -> float:
         gtri = np.vstack([gtri[kept], new])
     return seconds
 
+
 if __name__ == "__main__":
     main()

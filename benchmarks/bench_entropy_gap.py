@@ -26,6 +26,7 @@ from bench_exact import CASES  # noqa: E402
 
 from mixopt.data.dataset import read_dataset  # noqa: E402
 from mixopt.methods.base import single_threaded_blas  # noqa: E402
+from mixopt.methods.map.exact.entropy import cluster_entropy  # noqa: E402
 from mixopt.methods.map.exact.exact import _whitened, fit_exact  # noqa: E402
 from mixopt.methods.map.exact.sdp import NodeModel, sdp_bound  # noqa: E402
 from mixopt.problem import MAPProblem, class_precision  # noqa: E402
@@ -57,14 +58,14 @@ def main() -> None:
             print(f"root bound, {'with the entropy' if entropy else 'MSSC (1/2 SSE)  '}: "
                   f"{bounds[entropy]:.4f} ({time.perf_counter() - t0:.1f} s)")
         unequal = np.array([1] * (k - 1) + [n - k + 1])
-        constant = float((unequal * np.log(n / unequal)).sum())
+        constant = float(cluster_entropy(unequal, n).sum())
         print(f"entropy of sizes {unequal.tolist()}: {constant:.4f}; MSSC bound + it: "
               f"{bounds[False] + constant:.4f}")
         res = fit_exact(problem, time_limit_s=args.time_limit, log_progress=False)
     counts = np.bincount(res.labels, minlength=k)
     half_sse = 0.5 * sum(((x[res.labels == c] - x[res.labels == c].mean(0)) ** 2).sum()
                          for c in range(k))
-    entropy = float((counts * np.log(n / counts)).sum())
+    entropy = float(cluster_entropy(counts, n).sum())
     print(f"best clustering in {args.time_limit:g} s ({res.status}): objective "
           f"{res.objective:.4f}, sizes {counts.tolist()}, 1/2 SSE {half_sse:.4f} "
           f"({half_sse - bounds[False]:.4f} above the MSSC root bound), entropy {entropy:.4f} "

@@ -45,6 +45,7 @@ from mixopt.methods.map.exact.bnb import (
 )
 from mixopt.methods.map.exact.k2 import DirectionSearch
 from mixopt.methods.map.exact.sdp import CUTS, ROUND_BUDGET
+from mixopt.methods.options import check_value
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
 
@@ -231,14 +232,8 @@ def fit_exact(
                         or cons.names_components)
     if cuts not in CUTS:
         raise ValueError(f"exact: unknown cuts {cuts!r}; choose one of {', '.join(CUTS)}")
-    if isinstance(cut_rounds, bool) or not isinstance(cut_rounds, int) or \
-            cut_rounds < 0:
-        raise ValueError(f"exact: cut_rounds must be a whole number >= 0, got "
-                         f"{cut_rounds!r}")
-    if isinstance(round_budget, bool) or not isinstance(round_budget, (int, float)) or \
-            not 0 < round_budget < np.inf:
-        raise ValueError(f"exact: round_budget must be a finite number > 0 (times a node's "
-                         f"first solve), got {round_budget!r}")
+    check_value("cut_rounds", cut_rounds, label="exact: cut_rounds")
+    check_value("round_budget", round_budget, label="exact: round_budget")
     if branching not in BRANCHING:
         raise ValueError(f"exact: unknown branching {branching!r}; choose "
                          f"{' or '.join(BRANCHING)}")
