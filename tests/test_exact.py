@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from mixopt.constraints import Constraints, InfeasibleConstraintsError
-from mixopt.methods.map.exact.bnb import BnBProblem, BranchAndBound, Node, set_partitions
+from mixopt.methods.map.exact.bnb import (
+    REFINE_LEARN,
+    REFINE_REACH,
+    BnBProblem,
+    BranchAndBound,
+    Node,
+    set_partitions,
+)
 from mixopt.methods.map.exact.entropy import (
     cluster_entropy,
     cluster_hull,
@@ -195,9 +202,25 @@ def test_refined_solve_keeps_a_valid_and_better_bound():
     assert "refined" in res.notes
     assert first.safe <= res.safe <= best + 1e-7 * abs(best)
     assert res.safe >= res.primal - 1e-3 * abs(res.primal)
+    assert res.refine_gain == pytest.approx(res.safe - first.safe) and res.refine_gain > 0
     skipped = sdp_bound(node, k, n, sq, solver="SCS", solver_options=loose,
                         refine=Refinement(first.safe + 1.0, first.safe + 2.0, tight))
-    assert "refined" not in skipped.notes
+    assert "refined" not in skipped.notes and skipped.refine_gain is None
+
+
+def test_refinement_window_follows_the_largest_rise_once_enough_nodes_were_refined():
+    """0.5 % of the incumbent until REFINE_LEARN refined nodes, then at most REFINE_REACH
+    times the largest rise a refinement gave (never wider than 0.5 %)."""
+    x = np.arange(12, dtype=float).reshape(6, 2)
+    bnb = BranchAndBound(BnBProblem(x=x - x.mean(0), k=3, min_size=1),
+                         Node(np.arange(6), [], frozenset()), 1e-4, 10.0)
+    bnb.ub = -1000.0
+    bnb.refine_gains = [0.1, 0.4, 0.0, 0.2][:REFINE_LEARN - 1]
+    assert bnb.refine_window() == pytest.approx(5.0)
+    bnb.refine_gains += [0.3] * (REFINE_LEARN - len(bnb.refine_gains))
+    assert bnb.refine_window() == pytest.approx(REFINE_REACH * 0.4)
+    bnb.refine_gains.append(40.0)
+    assert bnb.refine_window() == pytest.approx(5.0)
 
 
 def test_a_size_bisection_child_starts_from_its_parents_solution_with_a_valid_bound():

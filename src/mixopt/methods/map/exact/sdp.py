@@ -161,6 +161,7 @@ class BoundResult:
     active_all: list[NDArray[np.int64]] = field(default_factory=list)
     gtri: NDArray[np.int64] | None = None   # cut_rounds: separated cuts for children
     round_z: list[NDArray[np.float64]] = field(default_factory=list)   # other rounds' Z
+    refine_gain: float | None = None   # a refined solve's rise over the first bound (>= 0)
 
 
 @dataclass
@@ -723,7 +724,11 @@ def _bound_once(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: s
     second.warm_started = first.warm_started
     if second.safe == np.inf or second.safe > first.safe:   # both bounds are valid: the best
         second.notes.append("refined")
+        if np.isfinite(first.safe) and np.isfinite(second.safe):
+            second.refine_gain = second.safe - first.safe
         return second
+    if np.isfinite(first.safe):
+        first.refine_gain = 0.0
     return first
 
 
