@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_exact import CASES  # noqa: E402
+from bench_search_tree import split  # noqa: E402
 
 from mixopt.data.dataset import read_dataset  # noqa: E402
 from mixopt.methods.base import single_threaded_blas  # noqa: E402
@@ -62,12 +63,9 @@ def main() -> None:
         print(f"entropy of sizes {unequal.tolist()}: {constant:.4f}; MSSC bound + it: "
               f"{bounds[False] + constant:.4f}")
         res = fit_exact(problem, time_limit_s=args.time_limit, log_progress=False)
-    counts = np.bincount(res.labels, minlength=k)
-    half_sse = 0.5 * sum(((x[res.labels == c] - x[res.labels == c].mean(0)) ** 2).sum()
-                         for c in range(k))
-    entropy = float(cluster_entropy(counts, n).sum())
+    half_sse, entropy, sizes = split(x, res.labels, k)
     print(f"best clustering in {args.time_limit:g} s ({res.status}): objective "
-          f"{res.objective:.4f}, sizes {counts.tolist()}, 1/2 SSE {half_sse:.4f} "
+          f"{res.objective:.4f}, sizes {sizes}, 1/2 SSE {half_sse:.4f} "
           f"({half_sse - bounds[False]:.4f} above the MSSC root bound), entropy {entropy:.4f} "
           f"({entropy - constant:.4f} above the root's constant)")
 

@@ -34,6 +34,9 @@ from mixopt.methods.map.exact.entropy import cluster_entropy  # noqa: E402
 from mixopt.methods.map.exact.exact import _whitened, fit_exact  # noqa: E402
 from mixopt.problem import MAPProblem, class_precision  # noqa: E402
 from mixopt.studies.flaherty_pam50 import with_known_labels  # noqa: E402
+from mixopt.studies.mssc_benchmark import sse  # noqa: E402
+
+REL_GAP = 1e-4   # exact's default relative gap, also the pruning level's
 
 
 class NodeRecords(logging.Handler):
@@ -62,9 +65,8 @@ def kind(branch: str) -> str:
 def split(x: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float, list[int]]:
     """1/2 SSE of the whitened data, the entropy term and the cluster sizes."""
     counts = np.bincount(labels, minlength=k)
-    half_sse = 0.5 * sum(float(((x[labels == c] - x[labels == c].mean(0)) ** 2).sum())
-                         for c in range(k) if counts[c])
-    return half_sse, float(cluster_entropy(counts, x.shape[0]).sum()), counts.tolist()
+    return 0.5 * sse(x, labels), float(cluster_entropy(counts, x.shape[0]).sum()), \
+        counts.tolist()
 
 
 def main() -> None:
@@ -90,13 +92,13 @@ def main() -> None:
     with single_threaded_blas():
         t0 = time.perf_counter()
         res = fit_exact(problem, constraints=Constraints.from_dict(spec),
-                        time_limit_s=args.time_limit, threads=args.threads)
+                        time_limit_s=args.time_limit, rel_gap=REL_GAP, threads=args.threads)
         wall = time.perf_counter() - t0
         logger.removeHandler(records)
         logger.setLevel(logging.WARNING)
         print(f"{args.dataset}: {res.status} in {wall:.1f} s, {res.iterations} nodes, objective "
               f"{res.objective:.4f}, lower bound {res.lower_bound:.4f}, gap {res.gap:.2e}")
-        level = res.objective - 1e-4 * abs(res.objective)
+        level = res.objective - REL_GAP * abs(res.objective)   # (BranchAndBound.level)
         table: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0, 0, 0.0])
         near = 0
         for branch, *_, bound, _status, refined, _warm, seconds in records.nodes:
