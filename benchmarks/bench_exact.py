@@ -6,23 +6,42 @@ mean-difference directions; last column: nodes or boxes) next to the gap the pap
 after 12 hours (Table 2: wine, brca; Sec. 4.2: pam50-4d with its 139 known subtypes). Needs the
 processed data sets (``snakemake data/processed/wine.csv`` ...).
 
+Settings: ``configured`` (default) runs each data set with the options its study passes to
+``exact`` in config/config.yaml (``methods.exact`` merged with the study's ``method_options``:
+``flaherty_table2`` for wine and brca, ``flaherty_pam50`` for pam50-4d), as the workflow does;
+``defaults`` with ``exact``'s own defaults. ``--option KEY=VALUE`` overrides either, and
+``--baseline`` also runs ``exact``'s defaults after each data set, so that both rows come from
+the same run.
+
     python benchmarks/bench_exact.py --time-limit 3600 --threads 2   # the issue's hour, 2 cores
     python benchmarks/bench_exact.py --time-limit 120 --datasets wine
-    python benchmarks/bench_exact.py --time-limit 300 --datasets pam50_4d --cut-rounds 4
+    python benchmarks/bench_exact.py --datasets pam50_4d --threads 2 --baseline
+    python benchmarks/bench_exact.py --datasets pam50_4d --settings defaults --cut-rounds 4
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
+import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import read_dataset
 from mixopt.methods.map.exact.exact import fit_exact
+from mixopt.methods.options import OptionError, check_options
 from mixopt.problem import MAPProblem, class_precision
 from mixopt.studies.flaherty_pam50 import with_known_labels
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mssc import fail, parse_option  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # data set: (K, precision rule, constraints, the paper's 12-hour relative gap)
 CASES = {
@@ -32,39 +51,89 @@ CASES = {
              (1578.49 - 332.30) / 1578.49),
     "pam50_4d": (5, "mean_class_precision", {"min_size": 1}, 0.3235),
 }
+STUDY = {"wine": "flaherty_table2", "brca": "flaherty_table2", "pam50_4d": "flaherty_pam50"}
+# options of the workflow's records that are not the search's settings
+RUN_ONLY = ("time_limit_s", "threads", "backend", "log_progress", "seed")
+
+
+def configured(name: str, config: Path) -> dict[str, Any]:
+    """``exact``'s options in data set ``name``'s study: ``methods.exact`` and the study's
+    ``method_options`` (the order of the workflow's ``job_spec``)."""
+    cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+    options = dict(cfg["methods"].get("exact", {}))
+    study = cfg["studies"][STUDY[name]]
+    options.update((study.get("method_options") or {}).get("exact", {}))
+    return {key: value for key, value in options.items() if key not in RUN_ONLY}
+
+
+def label(options: dict[str, Any]) -> str:
+    """The options that differ from ``exact``'s defaults, or 'defaults'."""
+    shown = [f"{key}={value}" for key, value in sorted(options.items())]
+    return ", ".join(shown) if shown else "defaults"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default="data/processed")
+    ap.add_argument("--config", default=str(ROOT / "config/config.yaml"))
     ap.add_argument("--time-limit", type=float, default=3600.0)
     ap.add_argument("--datasets", nargs="+", default=list(CASES), choices=list(CASES))
     ap.add_argument("--backend", default="scs")
     ap.add_argument("--threads", type=int, default=1,
                     help="node bounds solved at once (worker processes)")
-    ap.add_argument("--cuts", default="triangles",
-                    choices=["triangles", "separated", "all", "none"])
-    ap.add_argument("--cut-rounds", type=int, default=0,
+    ap.add_argument("--settings", choices=["configured", "defaults"], default="configured",
+                    help="the studies' options of exact (config/config.yaml) or its defaults")
+    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="an option of exact over the settings (repeatable; YAML value)")
+    ap.add_argument("--cuts", choices=["triangles", "separated", "all", "none"],
+                    help="option cuts (same as --option cuts=...)")
+    ap.add_argument("--cut-rounds", type=int,
                     help="rounds of separated triangles and pairs per node (option cut_rounds)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also run exact's defaults after each data set")
     ap.add_argument("--verbose", action="store_true", help="log the search's progress")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    overrides = dict(parse_option(text) for text in args.option)
+    if args.cuts is not None:
+        overrides["cuts"] = args.cuts
+    if args.cut_rounds is not None:
+        overrides["cut_rounds"] = args.cut_rounds
+    defaults = exact_defaults()
     print(f"{'data set':10} {'n':>4} {'d':>3} {'K':>2} {'time s':>8} {'status':>11} "
-          f"{'objective':>12} {'lower bound':>12} {'gap':>9} {'paper gap (12 h)':>17} nodes")
+          f"{'objective':>12} {'lower bound':>12} {'gap':>9} {'paper gap (12 h)':>17} "
+          f"{'nodes':>6}  settings")
     for name in args.datasets:
         k, rule, spec, paper_gap = CASES[name]
         ds = read_dataset(Path(args.data_dir) / f"{name}.csv")
         problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
         if name.startswith("pam50"):
             spec = with_known_labels(ds.labels, spec)
-        t0 = time.perf_counter()
-        res = fit_exact(problem, constraints=Constraints.from_dict(spec),
-                        time_limit_s=args.time_limit, backend=args.backend,
-                        threads=args.threads, cuts=args.cuts, cut_rounds=args.cut_rounds)
-        wall = time.perf_counter() - t0
-        print(f"{name:10} {problem.n:4d} {problem.d:3d} {k:2d} {wall:8.1f} {res.status:>11} "
-              f"{res.objective:12.4f} {res.lower_bound:12.4f} {res.gap:9.2e} "
-              f"{paper_gap:17.1%} {res.iterations}")
+        chosen = configured(name, Path(args.config)) if args.settings == "configured" else {}
+        chosen.update(overrides)
+        try:
+            check_options("exact", chosen)
+        except OptionError as err:
+            fail(str(err))
+        runs = [chosen] + ([{}] if args.baseline else [])
+        for options in runs:
+            changed = {key: value for key, value in options.items()
+                       if defaults.get(key, object()) != value}
+            t0 = time.perf_counter()
+            res = fit_exact(problem, constraints=Constraints.from_dict(spec),
+                            time_limit_s=args.time_limit, backend=args.backend,
+                            threads=args.threads, **options)
+            wall = time.perf_counter() - t0
+            print(f"{name:10} {problem.n:4d} {problem.d:3d} {k:2d} {wall:8.1f} "
+                  f"{res.status:>11} {res.objective:12.4f} {res.lower_bound:12.4f} "
+                  f"{res.gap:9.2e} {paper_gap:17.1%} {res.iterations:6d}  {label(changed)}",
+                  flush=True)
+
+
+def exact_defaults() -> dict[str, Any]:
+    """``fit_exact``'s keyword defaults (to show only the options a run changes)."""
+    return {key: p.default for key, p in inspect.signature(fit_exact).parameters.items()
+            if p.default is not inspect.Parameter.empty}
 
 
 if __name__ == "__main__":

@@ -49,8 +49,9 @@ DEFAULT_INSTANCES = ["ruspini_k4", "iris_k3", "glass_k6"]
 
 
 def fail(message: str) -> NoReturn:
-    """One-line error, exit code 2."""
-    print(f"bench_mssc: error: {message}", file=sys.stderr)
+    """One-line error, exit code 2 (named after the running script: other benchmarks parse
+    their ``--option`` with :func:`parse_option`)."""
+    print(f"{Path(sys.argv[0]).stem}: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 

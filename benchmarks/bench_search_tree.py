@@ -8,9 +8,12 @@ solve seconds; then how many nodes ended within 1 of the incumbent but below the
 clustering is split into 1/2 SSE and the entropy ``sum_k n_k log(n / n_k)``; with ``--mssc T``
 the same data and constraints are solved with equal proportions for T seconds (minimum
 sum-of-squares with the known labels as anchors), whose best 1/2 SSE and bound show how much of
-the problem is the sum of squares. One BLAS thread per process.
+the problem is the sum of squares. ``exact``'s own defaults, or with ``--configured`` the
+options of the data set's study (as ``bench_exact.py``); ``--option KEY=VALUE`` overrides them.
+One BLAS thread per process.
 
     python benchmarks/bench_search_tree.py --dataset pam50_4d --time-limit 900 --mssc 600
+    python benchmarks/bench_search_tree.py --dataset pam50_4d --configured
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exact import CASES  # noqa: E402
+from bench_exact import CASES, configured  # noqa: E402
+from bench_mssc import parse_option  # noqa: E402
 
 from mixopt.constraints import Constraints  # noqa: E402
 from mixopt.data.dataset import read_dataset  # noqa: E402
@@ -37,6 +41,7 @@ from mixopt.studies.flaherty_pam50 import with_known_labels  # noqa: E402
 from mixopt.studies.mssc_benchmark import sse  # noqa: E402
 
 REL_GAP = 1e-4   # exact's default relative gap, also the pruning level's
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class NodeRecords(logging.Handler):
@@ -77,7 +82,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mssc", type=float, default=0.0,
                     help="seconds of the equal-proportions search (0: skip it)")
+    ap.add_argument("--configured", action="store_true",
+                    help="the study's options of exact (config/config.yaml), not its defaults")
+    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="an option of exact (repeatable; YAML value)")
     args = ap.parse_args()
+    options = configured(args.dataset, ROOT / "config/config.yaml") if args.configured else {}
+    options.update(parse_option(text) for text in args.option)
+    options["rel_gap"] = REL_GAP
     k, rule, spec, _ = CASES[args.dataset]
     ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
     if args.dataset.startswith("pam50"):
@@ -92,7 +104,7 @@ def main() -> None:
     with single_threaded_blas():
         t0 = time.perf_counter()
         res = fit_exact(problem, constraints=Constraints.from_dict(spec),
-                        time_limit_s=args.time_limit, rel_gap=REL_GAP, threads=args.threads)
+                        time_limit_s=args.time_limit, threads=args.threads, **options)
         wall = time.perf_counter() - t0
         logger.removeHandler(records)
         logger.setLevel(logging.WARNING)

@@ -277,6 +277,44 @@ def test_the_round_budget_reaches_every_node(monkeypatch):
     assert res.solver["options"]["round_budget"] == 3.5
 
 
+def test_the_cuts_per_round_reach_the_separation(monkeypatch):
+    counts: list[tuple[str, int]] = []
+    real_tri, real_pairs = sdp.separate_triangles, sdp.separate_pairs
+
+    def spy_tri(z, count, **kwargs):
+        counts.append(("triangles", count))
+        return real_tri(z, count, **kwargs)
+
+    def spy_pairs(z, count, **kwargs):
+        counts.append(("pairs", count))
+        found = real_pairs(z, count, **kwargs)
+        assert len(found) <= count
+        return found
+
+    monkeypatch.setattr(sdp, "separate_triangles", spy_tri)
+    monkeypatch.setattr(sdp, "separate_pairs", spy_pairs)
+    problem = _problem(9, 3, 2, seed=5, proportions="free")
+    res = fit_exact(problem, search="sdp", time_limit_s=300, log_progress=False, cut_rounds=2,
+                    round_triangles=7, round_pairs=3)
+    best = min(profiled_objective(problem.y, np.array(lab), 3, problem.precision)
+               for lab in itertools.product(range(3), repeat=9) if len(set(lab)) == 3)
+    assert res.status == "optimal" and res.objective == pytest.approx(best, rel=1e-9)
+    assert res.lower_bound <= best + 1e-9 * abs(best)
+    assert counts and set(counts) == {("triangles", 7), ("pairs", 3)}
+    assert (res.solver["options"]["round_triangles"],
+            res.solver["options"]["round_pairs"]) == (7, 3)
+
+
+def test_a_round_adds_at_most_its_counts_of_new_cuts():
+    node, sq = _node(_problem(12, 3, 2, seed=3), [0])
+    start = sdp_bound(node, 3, 12, sq)
+    assert len(separate_triangles(start.z, 10**6)) > 5   # the counts bind
+    res = sdp.cut_rounds_bound(node, 3, 12, sq, "SCS", None, "triangles", None, None, np.inf,
+                               rounds=2, budget=1e9, per_round=(5, 2))
+    assert res.rounds == 2 and res.gtri is not None
+    assert len(res.gtri) <= 5 + 2   # the first solve had no cuts: only the round's new ones
+
+
 def test_bad_round_counts_are_refused():
     problem = _problem(6, 2, 1, seed=0)
     for bad in (-1, 1.5, True):
@@ -285,6 +323,10 @@ def test_bad_round_counts_are_refused():
     for bad in (0, -2.0, float("inf"), "8", True):
         with pytest.raises(ValueError, match="round_budget"):
             fit_exact(problem, search="sdp", round_budget=bad)
+    for name in ("round_triangles", "round_pairs"):
+        for bad in (-1, 2.5, True, "100"):
+            with pytest.raises(ValueError, match=name):
+                fit_exact(problem, search="sdp", **{name: bad})
 
 
 def test_scs_start_of_the_next_round_carries_the_kept_cuts_multipliers():

@@ -126,6 +126,8 @@ def test_invalid_config_fails_before_any_job_naming_the_key(tmp_path, project_ro
      "config['profiles']['quick']['time_limit_s'] = nan"),
     ("profiles:\n  quick:\n    method_overrides: {sa: {niter: -2}}\n",
      "sa option niter must be an integer >= 1, got -2"),
+    ("studies:\n  flaherty_pam50:\n    method_options: {exact: {round_pairs: -3}}\n",
+     "exact option round_pairs must be an integer >= 0, got -3"),
 ])
 def test_config_values_the_schema_cannot_check_fail_before_any_job(tmp_path, project_root,
                                                                    extra_config, message):

@@ -14,10 +14,12 @@ def pam50_record(study, method, dataset=PAM50_DS):
 
 
 def pam50_spec(study, method, seed):
-    """Job spec of a PAM50 MAP run: the study's model, the profile's pam50 limits and threads."""
+    """Job spec of a PAM50 MAP run: the study's model and method options, the profile's pam50
+    limits and threads."""
     fixed = study == "flaherty_pam50"
     spec = job_spec(study, PAM50_DS, method, seed, PAM50["k"], PAM50["precision"],
-                    PAM50["constraints"] if fixed else PAM50["nolabels_constraints"])
+                    PAM50["constraints"] if fixed else PAM50["nolabels_constraints"],
+                    method_options=PAM50.get("method_options"))
     spec["options"]["time_limit_s"] = PAM50_P["time_limit_s"]
     spec["options"]["threads"] = PAM50_P["threads"].get(method, 1)
     spec["options"]["backend"] = PAM50.get("solvers", {}).get(method, spec["options"]["backend"])

@@ -66,7 +66,8 @@ RANGES: dict[str, Range] = {
     "batch": _at_least(1), "niter": _at_least(1), "niter_success": _at_least(1),
     "breakpoints": _at_least(1), "em_starts": _at_least(1), "node_limit": _at_least(1),
     "max_rounds": _at_least(1), "mio_node_limit": _at_least(0), "threads": _at_least(1),
-    "cut_rounds": _at_least(0), "round_budget": _POSITIVE,
+    "cut_rounds": _at_least(0), "round_budget": _POSITIVE, "round_triangles": _at_least(0),
+    "round_pairs": _at_least(0),
     "nsamp": _at_least(1), "set_size": _at_least(1), "n_candidates": _at_least(0),
     # tolerances, steps, temperatures
     "tol": _POSITIVE, "ftol": _POSITIVE, "temperature": _POSITIVE, "stepsize": _POSITIVE,

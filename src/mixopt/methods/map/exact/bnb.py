@@ -59,6 +59,8 @@ from mixopt.lifetime import ScriptSafePool, die_with_parent, stop_pool
 from mixopt.methods.map.exact.admm import AdmmStart
 from mixopt.methods.map.exact.entropy import cluster_entropy, cluster_hull, hull_value
 from mixopt.methods.map.exact.sdp import (
+    GTRI_PER_ROUND,
+    PAIR_PER_ROUND,
     ROUND_BUDGET,
     BoundResult,
     NodeModel,
@@ -112,6 +114,7 @@ class BnBProblem:
     cuts: str = "triangles"
     cut_rounds: int = 0   # rounds of separated cuts per node (sdp.cut_rounds_bound)
     round_budget: float = ROUND_BUDGET   # their budget, in first solves (cut_rounds_bound)
+    round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)   # new triangles, pairs
     branching: str = "anchors"   # or "pairs" (equal proportions; BranchAndBound._pair_children)
     entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
 
@@ -772,7 +775,7 @@ class BranchAndBound:
                     left = self.time_limit_s - (time.perf_counter() - start)
                     args = (model, self.p.k, self.p.n, self.sq_total, self.p.solver, options,
                             self.p.cuts, refine, node.warm, self.level(), left,
-                            self.p.cut_rounds, self.p.round_budget)
+                            self.p.cut_rounds, self.p.round_budget, self.p.round_cuts)
                     node.warm = None   # (a node put back after fixing has a new layout)
                     if pool is None and model.weights.size > WORKER_MIN_POINTS:
                         pool = _node_pool(1)   # (large node: stoppable at the time limit)
@@ -813,7 +816,8 @@ def _merge_map(parent: NDArray[np.int64], child: NDArray[np.int64]) -> NDArray[n
 def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, options: dict,
                 cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float,
                 time_left: float = np.inf, cut_rounds: int = 0,
-                round_budget: float = ROUND_BUDGET
+                round_budget: float = ROUND_BUDGET,
+                round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)
                 ) -> tuple[BoundResult, NDArray[np.float64] | None, float]:
     """One node's certified bound, the table of its Lagrangian's bounds with one point merged
     into one anchor (for reduced-cost fixing; None when the bound reaches the pruning ``level``
@@ -823,7 +827,7 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
     t0 = time.perf_counter()
     res = sdp_bound(model, k, n, sq_total, solver=solver, solver_options=options, cuts=cuts,
                     refine=refine, warm=warm, stop_at=level, cut_rounds=cut_rounds,
-                    round_budget=round_budget)
+                    round_budget=round_budget, round_cuts=round_cuts)
     merged = None   # (fixing excludes point-anchor pairs: nothing to fix without anchors)
     if res.lagrangian is not None and res.safe < level and model.anchors and \
             time.perf_counter() - t0 < time_left:

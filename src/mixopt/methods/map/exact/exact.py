@@ -44,7 +44,7 @@ from mixopt.methods.map.exact.bnb import (
     tighten_sizes,
 )
 from mixopt.methods.map.exact.k2 import DirectionSearch
-from mixopt.methods.map.exact.sdp import CUTS, ROUND_BUDGET
+from mixopt.methods.map.exact.sdp import CUTS, GTRI_PER_ROUND, PAIR_PER_ROUND, ROUND_BUDGET
 from mixopt.methods.options import check_value
 from mixopt.objectives import map_objective, order_by_pi, profile_parameters
 from mixopt.problem import MAPProblem
@@ -185,6 +185,8 @@ def fit_exact(
     cuts: str = "triangles",
     cut_rounds: int = 0,
     round_budget: float = ROUND_BUDGET,
+    round_triangles: int = GTRI_PER_ROUND,
+    round_pairs: int = PAIR_PER_ROUND,
     branching: str = "anchors",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
@@ -208,7 +210,10 @@ def fit_exact(
     all super-points at every node, inherited by the children (0, the default: none; see
     :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`). ``round_budget``: a node's cut
     rounds stop before they would take it past this many times its first solve (default 8;
-    a large value leaves only ``node_time_limit_s``). ``branching``: ``anchors`` (the
+    a large value leaves only ``node_time_limit_s``). ``round_triangles``, ``round_pairs``:
+    the most violated new triangles and pairs a round adds (defaults 30,000 and 5,000, for
+    MSSC roots such as glass K = 6; the entropy model's smaller nodes certify faster with
+    fewer, see docs/exact.md). ``branching``: ``anchors`` (the
     default: a node's children put a point into each anchored cluster or make it a new anchor)
     or ``pairs`` (equal proportions only: must-link / cannot-link on the pair of super-points
     whose SDP entry is most ambiguous, as SOS-SDP branches; nodes need no anchors).
@@ -234,6 +239,8 @@ def fit_exact(
         raise ValueError(f"exact: unknown cuts {cuts!r}; choose one of {', '.join(CUTS)}")
     check_value("cut_rounds", cut_rounds, label="exact: cut_rounds")
     check_value("round_budget", round_budget, label="exact: round_budget")
+    check_value("round_triangles", round_triangles, label="exact: round_triangles")
+    check_value("round_pairs", round_pairs, label="exact: round_pairs")
     if branching not in BRANCHING:
         raise ValueError(f"exact: unknown branching {branching!r}; choose "
                          f"{' or '.join(BRANCHING)}")
@@ -255,6 +262,7 @@ def fit_exact(
                              solver_options=dict(solver_options or {}),
                              node_time_limit_s=node_time_limit_s, cuts=cuts,
                              cut_rounds=cut_rounds, round_budget=float(round_budget),
+                             round_cuts=(int(round_triangles), int(round_pairs)),
                              branching=branching,
                              entropy=problem.proportions == "free")
     root, component_of = _root(problem, cons)
@@ -301,6 +309,8 @@ def fit_exact(
                 "version": conic_solver_version(solver),
                 "options": {"rel_gap": rel_gap, "time_limit_s": time_limit_s, "cuts": cuts,
                             "cut_rounds": cut_rounds, "round_budget": float(round_budget),
+                            "round_triangles": int(round_triangles),
+                            "round_pairs": int(round_pairs),
                             "branching": branching,
                             "node_time_limit_s": node_time_limit_s,
                             "threads": max(1, int(threads)),

@@ -538,7 +538,8 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               solver: str = "SCS", solver_options: dict | None = None,
               cuts: str = "triangles", refine: Refinement | None = None,
               warm: WarmStart | None = None, stop_at: float = np.inf,
-              cut_rounds: int = 0, round_budget: float = ROUND_BUDGET) -> BoundResult:
+              cut_rounds: int = 0, round_budget: float = ROUND_BUDGET,
+              round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
     ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
@@ -552,10 +553,11 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
     triangles in ``tri`` for the children (same set: the same layout, so a warm start).
 
     With ``cut_rounds`` > 0, general triangles and pair inequalities over all super-points
-    are separated around that (see :func:`cut_rounds_bound`; ``round_budget`` its budget)."""
+    are separated around that (see :func:`cut_rounds_bound`; ``round_budget`` its budget,
+    ``round_cuts`` the new triangles and pairs each round adds)."""
     if cut_rounds > 0:
         return cut_rounds_bound(node, k, n, sq_norm_total, solver, solver_options, cuts,
-                                refine, warm, stop_at, cut_rounds, round_budget)
+                                refine, warm, stop_at, cut_rounds, round_budget, round_cuts)
     if cuts != "separated" or not node.anchors:
         return _bound_once(node, k, n, sq_norm_total, solver, solver_options, cuts, refine, warm,
                            stop_at)
@@ -607,12 +609,15 @@ def _time_left(options: dict, solver_options: dict | None, started: float,
 def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solver: str,
                      solver_options: dict | None, cuts: str, refine: Refinement | None,
                      warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int,
-                     budget: float = ROUND_BUDGET) -> BoundResult:
+                     budget: float = ROUND_BUDGET,
+                     per_round: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)
+                     ) -> BoundResult:
     """Cutting-plane rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pair
     inequalities ``Z_ij <= Z_ii`` (all super-points, as SOS-SDP separates them at every node):
     the node starts from ``node.gtri`` (its parent's cuts), and after each solve the cuts still
-    nearly tight at the solution (:data:`GTRI_KEEP`) are kept and the :data:`GTRI_PER_ROUND`
-    most violated new triangles and :data:`PAIR_PER_ROUND` pairs added
+    nearly tight at the solution (:data:`GTRI_KEEP`) are kept and the ``per_round`` most
+    violated new triangles and pairs added (default :data:`GTRI_PER_ROUND`,
+    :data:`PAIR_PER_ROUND`)
     (:func:`separate_triangles`, :func:`separate_pairs`), for at most ``rounds`` solves, until
     the bound reaches ``stop_at``, a round gains less than :data:`GTRI_GAIN` (relative), or the
     next round (:data:`ROUND_GROWTH` times the last one's seconds) would take the node past
@@ -645,8 +650,8 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
         if res.z is None or res.safe >= stop_at or done == rounds or \
                 gain < GTRI_GAIN * max(1.0, abs(best.safe)):
             break
-        new = np.vstack([separate_triangles(res.z, GTRI_PER_ROUND, skip=gtri),
-                         separate_pairs(res.z, PAIR_PER_ROUND, skip=gtri)])
+        new = np.vstack([separate_triangles(res.z, per_round[0], skip=gtri),
+                         separate_pairs(res.z, per_round[1], skip=gtri)])
         if not len(new):
             break
         # SCS starts cold: from the last round's solution (WarmStart.with_cuts) the rounds took
