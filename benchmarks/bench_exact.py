@@ -6,23 +6,24 @@ mean-difference directions; last column: nodes or boxes) next to the gap the pap
 after 12 hours (Table 2: wine, brca; Sec. 4.2: pam50-4d with its 139 known subtypes). Needs the
 processed data sets (``snakemake data/processed/wine.csv`` ...).
 
-Settings: ``configured`` (default) runs each data set with the options its study passes to
-``exact`` in config/config.yaml (``methods.exact`` merged with the study's ``method_options``:
-``flaherty_table2`` for wine and brca, ``flaherty_pam50`` for pam50-4d), as the workflow does;
-``defaults`` with ``exact``'s own defaults. ``--option KEY=VALUE`` overrides either, and
-``--baseline`` also runs ``exact``'s defaults after each data set, so that both rows come from
-the same run.
+Settings: ``defaults`` (the default) runs ``exact`` with the workflow's defaults, ``methods.exact``
+in config/config.yaml; ``configured`` with the options the workflow passes in each data set's study
+(``methods.exact``, then the profile's ``method_overrides``, then the study's
+``method_options``, the order of ``job_spec`` in workflow/rules/common.smk; Table 2's study has
+no method options, the PAM50 study runs one round of separated cuts per node). ``--option
+KEY=VALUE`` overrides either, and ``--defaults`` also runs the defaults after each data set, so
+that both rows come from the same run. Time limit, threads and back end are this script's own
+flags.
 
     python benchmarks/bench_exact.py --time-limit 3600 --threads 2   # the issue's hour, 2 cores
     python benchmarks/bench_exact.py --time-limit 120 --datasets wine
-    python benchmarks/bench_exact.py --datasets pam50_4d --threads 2 --baseline
-    python benchmarks/bench_exact.py --datasets pam50_4d --settings defaults --cut-rounds 4
+    python benchmarks/bench_exact.py --datasets pam50_4d --settings configured --defaults
+    python benchmarks/bench_exact.py --datasets pam50_4d --cut-rounds 4
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import logging
 import sys
 import time
@@ -56,19 +57,35 @@ STUDY = {"wine": "flaherty_table2", "brca": "flaherty_table2", "pam50_4d": "flah
 RUN_ONLY = ("time_limit_s", "threads", "backend", "log_progress", "seed")
 
 
-def configured(name: str, config: Path) -> dict[str, Any]:
-    """``exact``'s options in data set ``name``'s study: ``methods.exact`` and the study's
-    ``method_options`` (the order of the workflow's ``job_spec``)."""
+def settings(name: str, config: Path, study: bool) -> dict[str, Any]:
+    """``exact``'s options for data set ``name``: ``methods.exact`` of ``config``, and with
+    ``study`` the profile's ``method_overrides`` and the study's ``method_options`` over them
+    (the order of the workflow's ``job_spec``), without the run-only keys."""
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
     options = dict(cfg["methods"].get("exact", {}))
-    study = cfg["studies"][STUDY[name]]
-    options.update((study.get("method_options") or {}).get("exact", {}))
+    if study:
+        profile = cfg["profiles"][cfg["profile"]]
+        options.update((profile.get("method_overrides") or {}).get("exact", {}))
+        options.update((cfg["studies"][STUDY[name]].get("method_options") or {}).get("exact", {}))
     return {key: value for key, value in options.items() if key not in RUN_ONLY}
 
 
-def label(options: dict[str, Any]) -> str:
-    """The options that differ from ``exact``'s defaults, or 'defaults'."""
-    shown = [f"{key}={value}" for key, value in sorted(options.items())]
+def checked(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` if ``exact`` takes them and none is a run-only key; else a one-line error."""
+    run_only = sorted(set(options) & set(RUN_ONLY))
+    if run_only:
+        fail(f"--option {run_only[0]}: set it with this script's own flag")
+    try:
+        check_options("exact", options)
+    except OptionError as err:
+        fail(str(err))
+    return options
+
+
+def label(options: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """The options that differ from ``defaults``, or 'defaults'."""
+    shown = [f"{key}={value}" for key, value in sorted(options.items())
+             if defaults.get(key, object()) != value]
     return ", ".join(shown) if shown else "defaults"
 
 
@@ -81,16 +98,16 @@ def main() -> None:
     ap.add_argument("--backend", default="scs")
     ap.add_argument("--threads", type=int, default=1,
                     help="node bounds solved at once (worker processes)")
-    ap.add_argument("--settings", choices=["configured", "defaults"], default="configured",
-                    help="the studies' options of exact (config/config.yaml) or its defaults")
+    ap.add_argument("--settings", choices=["defaults", "configured"], default="defaults",
+                    help="methods.exact of the config, or the options of each data set's study")
     ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                     help="an option of exact over the settings (repeatable; YAML value)")
     ap.add_argument("--cuts", choices=["triangles", "separated", "all", "none"],
                     help="option cuts (same as --option cuts=...)")
     ap.add_argument("--cut-rounds", type=int,
-                    help="rounds of separated triangles and pairs per node (option cut_rounds)")
-    ap.add_argument("--baseline", action="store_true",
-                    help="also run exact's defaults after each data set")
+                    help="solves per node with separated cuts between them (option cut_rounds)")
+    ap.add_argument("--defaults", action="store_true",
+                    help="also run the defaults (methods.exact) after each data set")
     ap.add_argument("--verbose", action="store_true", help="log the search's progress")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -99,26 +116,21 @@ def main() -> None:
         overrides["cuts"] = args.cuts
     if args.cut_rounds is not None:
         overrides["cut_rounds"] = args.cut_rounds
-    defaults = exact_defaults()
+    config = Path(args.config)
     print(f"{'data set':10} {'n':>4} {'d':>3} {'K':>2} {'time s':>8} {'status':>11} "
           f"{'objective':>12} {'lower bound':>12} {'gap':>9} {'paper gap (12 h)':>17} "
-          f"{'nodes':>6}  settings")
+          f"{'nodes':>6}  settings", flush=True)
     for name in args.datasets:
         k, rule, spec, paper_gap = CASES[name]
         ds = read_dataset(Path(args.data_dir) / f"{name}.csv")
         problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
         if name.startswith("pam50"):
             spec = with_known_labels(ds.labels, spec)
-        chosen = configured(name, Path(args.config)) if args.settings == "configured" else {}
-        chosen.update(overrides)
-        try:
-            check_options("exact", chosen)
-        except OptionError as err:
-            fail(str(err))
-        runs = [chosen] + ([{}] if args.baseline else [])
+        defaults = settings(name, config, study=False)
+        chosen = checked({**settings(name, config, study=args.settings == "configured"),
+                          **overrides})
+        runs = [chosen] + ([defaults] if args.defaults and chosen != defaults else [])
         for options in runs:
-            changed = {key: value for key, value in options.items()
-                       if defaults.get(key, object()) != value}
             t0 = time.perf_counter()
             res = fit_exact(problem, constraints=Constraints.from_dict(spec),
                             time_limit_s=args.time_limit, backend=args.backend,
@@ -126,14 +138,8 @@ def main() -> None:
             wall = time.perf_counter() - t0
             print(f"{name:10} {problem.n:4d} {problem.d:3d} {k:2d} {wall:8.1f} "
                   f"{res.status:>11} {res.objective:12.4f} {res.lower_bound:12.4f} "
-                  f"{res.gap:9.2e} {paper_gap:17.1%} {res.iterations:6d}  {label(changed)}",
-                  flush=True)
-
-
-def exact_defaults() -> dict[str, Any]:
-    """``fit_exact``'s keyword defaults (to show only the options a run changes)."""
-    return {key: p.default for key, p in inspect.signature(fit_exact).parameters.items()
-            if p.default is not inspect.Parameter.empty}
+                  f"{res.gap:9.2e} {paper_gap:17.1%} {res.iterations:6d}  "
+                  f"{label(options, defaults)}", flush=True)
 
 
 if __name__ == "__main__":

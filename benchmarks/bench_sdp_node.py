@@ -78,7 +78,7 @@ def solve_timed(args: tuple, cuts: str) -> tuple[float, float, int, float, float
     """(CPU seconds, certified bound, solves) of one node with ``cuts``, and the CPU seconds of
     its reduced-cost fixing table computed in full and with the pruning level (skipping the
     entries a cheap estimate shows below it), and the number of fixings that differ."""
-    model, k, n, sq, solver, options, _, _, _, level = args
+    model, k, n, sq, solver, options, _, _, _, level = args[:10]
     options = {key: v for key, v in options.items() if key != "time_limit_secs"}
     t0 = time.process_time()
     res = sdp_bound(model, k, n, sq, solver=solver, solver_options=options, cuts=cuts)

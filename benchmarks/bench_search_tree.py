@@ -8,8 +8,9 @@ solve seconds; then how many nodes ended within 1 of the incumbent but below the
 clustering is split into 1/2 SSE and the entropy ``sum_k n_k log(n / n_k)``; with ``--mssc T``
 the same data and constraints are solved with equal proportions for T seconds (minimum
 sum-of-squares with the known labels as anchors), whose best 1/2 SSE and bound show how much of
-the problem is the sum of squares. ``exact``'s own defaults, or with ``--configured`` the
-options of the data set's study (as ``bench_exact.py``); ``--option KEY=VALUE`` overrides them.
+the problem is the sum of squares. ``methods.exact`` of config/config.yaml, or with
+``--configured`` the options of the data set's study (``bench_exact.py --settings``);
+``--option KEY=VALUE`` overrides them.
 One BLAS thread per process.
 
     python benchmarks/bench_search_tree.py --dataset pam50_4d --time-limit 900 --mssc 600
@@ -28,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exact import CASES, configured  # noqa: E402
-from bench_mssc import parse_option  # noqa: E402
+from bench_exact import CASES, checked, settings  # noqa: E402
+from bench_mssc import fail, parse_option  # noqa: E402
 
 from mixopt.constraints import Constraints  # noqa: E402
 from mixopt.data.dataset import read_dataset  # noqa: E402
@@ -87,9 +88,11 @@ def main() -> None:
     ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                     help="an option of exact (repeatable; YAML value)")
     args = ap.parse_args()
-    options = configured(args.dataset, ROOT / "config/config.yaml") if args.configured else {}
-    options.update(parse_option(text) for text in args.option)
-    options["rel_gap"] = REL_GAP
+    overrides = dict(parse_option(text) for text in args.option)
+    if "rel_gap" in overrides:
+        fail(f"--option rel_gap: this benchmark's pruning level assumes {REL_GAP:g}")
+    options = checked({**settings(args.dataset, ROOT / "config/config.yaml", args.configured),
+                       **overrides, "rel_gap": REL_GAP})
     k, rule, spec, _ = CASES[args.dataset]
     ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
     if args.dataset.startswith("pam50"):

@@ -305,14 +305,22 @@ def test_the_cuts_per_round_reach_the_separation(monkeypatch):
             res.solver["options"]["round_pairs"]) == (7, 3)
 
 
-def test_a_round_adds_at_most_its_counts_of_new_cuts():
+def test_a_round_adds_its_counts_of_new_cuts(monkeypatch):
     node, sq = _node(_problem(12, 3, 2, seed=3), [0])
     start = sdp_bound(node, 3, 12, sq)
-    assert len(separate_triangles(start.z, 10**6)) > 5   # the counts bind
+    # more cuts are violated than a round may add, so the counts bind
+    assert len(separate_triangles(start.z, 10**6)) > 5 and len(separate_pairs(start.z, 10**6)) > 2
+    cuts_per_solve: list[int] = []
+    real = sdp.sdp_bound
+
+    def spy(node, *args, **kwargs):
+        cuts_per_solve.append(0 if node.gtri is None else len(node.gtri))
+        return real(node, *args, **kwargs)
+
+    monkeypatch.setattr(sdp, "sdp_bound", spy)
     res = sdp.cut_rounds_bound(node, 3, 12, sq, "SCS", None, "triangles", None, None, np.inf,
                                rounds=2, budget=1e9, per_round=(5, 2))
-    assert res.rounds == 2 and res.gtri is not None
-    assert len(res.gtri) <= 5 + 2   # the first solve had no cuts: only the round's new ones
+    assert res.rounds == 2 and cuts_per_solve == [0, 5 + 2]
 
 
 def test_bad_round_counts_are_refused():

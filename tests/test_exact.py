@@ -223,6 +223,45 @@ def test_refinement_window_follows_the_largest_rise_once_enough_nodes_were_refin
     assert bnb.refine_window() == pytest.approx(5.0)
 
 
+@pytest.mark.parametrize(("split", "t_j", "ranges"), [
+    ("sdp", 1 / 7.6, [(2, 7), (8, 20)]),      # at the SDP size 7.6
+    ("midpoint", 1 / 7.6, [(2, 11), (12, 20)]),   # the range is wider than 8: at 11
+    ("sdp", 1 / 1.5, [(2, 2), (3, 20)]),      # below the range: the first child is its lower end
+    ("sdp", 1 / 40.0, [(2, 19), (20, 20)]),   # above it: the second child is its upper end
+])
+def test_size_children_split_where_size_split_says(split, t_j, ranges):
+    """Cluster j's range [2, 20] splits into [2, c] and [c + 1, 20]: c = floor(1/t_j) clipped to
+    [2, 19] (``sdp``) or the midpoint (``midpoint``, ranges wider than 8); the other clusters'
+    ranges are only tightened by the sum of the sizes."""
+    x = np.arange(60, dtype=float).reshape(30, 2)
+    bnb = BranchAndBound(BnBProblem(x=x - x.mean(0), k=3, min_size=1, size_split=split),
+                         Node(np.arange(30), [], frozenset()), 1e-4, 10.0)
+    node = Node(np.arange(30), [0, 1, 2], frozenset(), [2, 2, 2], [20, 20, 20])
+    kids = bnb._size_children(node, 0, t_j)
+    assert [(c.size_lo[0], c.size_hi[0]) for c in kids] == ranges
+    for child in kids:
+        lo, hi = child.size_lo[0], child.size_hi[0]
+        assert child.size_lo[1:] == [max(2, 30 - hi - 20)] * 2
+        assert child.size_hi[1:] == [min(20, 30 - lo - 2)] * 2
+    narrow = Node(np.arange(30), [0, 1, 2], frozenset(), [2, 2, 2], [8, 20, 20])
+    assert [(c.size_lo[0], c.size_hi[0]) for c in bnb._size_children(narrow, 0, 1 / 5.5)] == \
+        [(2, 5), (6, 8)]   # at most 8 wide: the SDP size either way
+
+
+@pytest.mark.parametrize("split", ["midpoint", "sdp"])
+def test_searches_with_either_size_split_certify_the_brute_force_optimum(split):
+    problem = instance(9, 3, 2, seed=5)
+    res = fit_exact(problem, search="sdp", time_limit_s=300, log_progress=False,
+                    size_split=split)
+    best = min(profiled_objective(problem.y, np.array(lab), 3, problem.precision)
+               for lab in itertools.product(range(3), repeat=9) if len(set(lab)) == 3)
+    assert res.status == "optimal" and res.objective == pytest.approx(best, rel=1e-9)
+    assert res.lower_bound <= best + 1e-9 * abs(best)
+    assert res.solver["options"]["size_split"] == split
+    with pytest.raises(ValueError, match="size_split"):
+        fit_exact(problem, search="sdp", size_split="middle")
+
+
 def test_a_size_bisection_child_starts_from_its_parents_solution_with_a_valid_bound():
     """A child of a size bisection has its parent's layout: its solve starts from the parent's
     conic solution and reaches the cold solve's bound. Any start, even a random one, changes

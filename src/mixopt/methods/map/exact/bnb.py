@@ -79,6 +79,7 @@ WORKER_MIN_POINTS = 120
 REFINE_LEARN = 5    # refined nodes before the window follows their rises (refine_window)
 REFINE_REACH = 1.5   # the window: this many times the largest rise seen
 BRANCHING = ("anchors", "pairs")   # see BranchAndBound.children and _pair_children
+SIZE_SPLITS = ("midpoint", "sdp")   # where a size range is split (BranchAndBound._size_children)
 
 
 @dataclass
@@ -116,6 +117,7 @@ class BnBProblem:
     round_budget: float = ROUND_BUDGET   # their budget, in first solves (cut_rounds_bound)
     round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)   # new triangles, pairs
     branching: str = "anchors"   # or "pairs" (equal proportions; BranchAndBound._pair_children)
+    size_split: str = "midpoint"   # or "sdp" (BranchAndBound._size_children)
     entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
 
     @property
@@ -524,10 +526,14 @@ class BranchAndBound:
         return [c for c in kids if c is not None]
 
     def _size_children(self, node: Node, j: int, t_j: float) -> list[Node]:
-        """Bisect cluster j's size range (at its SDP size when the range is short)."""
+        """Split cluster j's size range [lo, hi] into [lo, c] and [c + 1, hi]. ``size_split``
+        "midpoint": c = (lo + hi) // 2 when the range is wider than 8, else the SDP size;
+        "sdp": always the SDP size, c = floor(1/t_j) clipped to [lo, hi - 1] (docs/exact.md,
+        "Splitting sizes at the SDP's size")."""
         n, k, lmin = self.p.n, self.p.k, max(self.p.min_size, 1)
         lo, hi = node.size_lo[j], node.size_hi[j]
-        cut = (lo + hi) // 2 if hi - lo > 8 else int(np.clip(np.floor(1.0 / t_j), lo, hi - 1))
+        at_sdp = int(np.clip(np.floor(1.0 / t_j), lo, hi - 1))
+        cut = (lo + hi) // 2 if self.p.size_split == "midpoint" and hi - lo > 8 else at_sdp
         kids = []
         for new_lo, new_hi in ((lo, cut), (cut + 1, hi)):
             slo, shi = list(node.size_lo), list(node.size_hi)

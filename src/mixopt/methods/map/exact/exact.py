@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Literal
 
 import cvxpy as cp
 import numpy as np
@@ -38,6 +39,7 @@ from mixopt.constraints import Constraints, InfeasibleConstraintsError
 from mixopt.methods.base import MethodResult, map_method, objective_constant, relative_gap
 from mixopt.methods.map.exact.bnb import (
     BRANCHING,
+    SIZE_SPLITS,
     BnBProblem,
     BranchAndBound,
     Node,
@@ -188,6 +190,7 @@ def fit_exact(
     round_triangles: int = GTRI_PER_ROUND,
     round_pairs: int = PAIR_PER_ROUND,
     branching: str = "anchors",
+    size_split: Literal["midpoint", "sdp"] = "midpoint",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
     the sum of squares) or the best bounds reached within ``time_limit_s``; ``seed`` is unused
@@ -205,9 +208,10 @@ def fit_exact(
     ``cuts``: valid inequalities of the node SDPs, ``triangles`` (default), ``separated`` (the
     triangles found by separation rounds and inherited by the children; see
     :func:`mixopt.methods.map.exact.sdp.sdp_bound`), ``all`` (adds ``Z_st <= Z_ss``) or ``none``
-    (see :func:`mixopt.methods.map.exact.sdp._add_cuts`). ``cut_rounds``: cutting-plane
-    rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pairs ``Z_ij <= Z_ii`` over
-    all super-points at every node, inherited by the children (0, the default: none; see
+    (see :func:`mixopt.methods.map.exact.sdp._add_cuts`). ``cut_rounds``: solves per
+    node, with the most violated general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pairs
+    ``Z_ij <= Z_ii`` over all super-points added between them and inherited by the children
+    (0, the default, or 1: no new cuts; 2: one round of them; see
     :func:`mixopt.methods.map.exact.sdp.cut_rounds_bound`). ``round_budget``: a node's cut
     rounds stop before they would take it past this many times its first solve (default 8;
     a large value leaves only ``node_time_limit_s``). ``round_triangles``, ``round_pairs``:
@@ -217,6 +221,9 @@ def fit_exact(
     default: a node's children put a point into each anchored cluster or make it a new anchor)
     or ``pairs`` (equal proportions only: must-link / cannot-link on the pair of super-points
     whose SDP entry is most ambiguous, as SOS-SDP branches; nodes need no anchors).
+    ``size_split``: where a size bisection splits a cluster's size range, ``midpoint`` (the
+    default; at the node's SDP size once the range is at most 8 wide) or ``sdp`` (always at
+    the node's SDP size; faster with cut rounds on pam50-4d, slower without, docs/exact.md).
 
     ``search``: ``sdp`` (the SDP branch-and-bound, any K and d), ``directions`` (K = 2 only:
     branch-and-bound over the direction between the two cluster means,
@@ -241,6 +248,9 @@ def fit_exact(
     check_value("round_budget", round_budget, label="exact: round_budget")
     check_value("round_triangles", round_triangles, label="exact: round_triangles")
     check_value("round_pairs", round_pairs, label="exact: round_pairs")
+    if size_split not in SIZE_SPLITS:
+        raise ValueError(f"exact: unknown size_split {size_split!r}; choose "
+                         f"{' or '.join(SIZE_SPLITS)}")
     if branching not in BRANCHING:
         raise ValueError(f"exact: unknown branching {branching!r}; choose "
                          f"{' or '.join(BRANCHING)}")
@@ -263,7 +273,7 @@ def fit_exact(
                              node_time_limit_s=node_time_limit_s, cuts=cuts,
                              cut_rounds=cut_rounds, round_budget=float(round_budget),
                              round_cuts=(int(round_triangles), int(round_pairs)),
-                             branching=branching,
+                             branching=branching, size_split=size_split,
                              entropy=problem.proportions == "free")
     root, component_of = _root(problem, cons)
 
@@ -311,7 +321,7 @@ def fit_exact(
                             "cut_rounds": cut_rounds, "round_budget": float(round_budget),
                             "round_triangles": int(round_triangles),
                             "round_pairs": int(round_pairs),
-                            "branching": branching,
+                            "branching": branching, "size_split": size_split,
                             "node_time_limit_s": node_time_limit_s,
                             "threads": max(1, int(threads)),
                             "solver_options": dict(solver_options or {})}},
