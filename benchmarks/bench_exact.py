@@ -10,7 +10,8 @@ Settings: ``defaults`` (the default) runs ``exact`` with the workflow's defaults
 in config/config.yaml; ``configured`` with the options the workflow passes in each data set's study
 (``methods.exact``, then the profile's ``method_overrides``, then the study's
 ``method_options``, the order of ``job_spec`` in workflow/rules/common.smk; Table 2's study has
-no method options, the PAM50 study runs one round of separated cuts per node). ``--option
+no method options, the PAM50 study runs one round of separated cuts per node and splits sizes
+at the SDP's size). ``--option
 KEY=VALUE`` overrides either, and ``--defaults`` also runs the defaults after each data set, so
 that both rows come from the same run. Time limit, threads and back end are this script's own
 flags.
@@ -57,11 +58,11 @@ STUDY = {"wine": "flaherty_table2", "brca": "flaherty_table2", "pam50_4d": "flah
 RUN_ONLY = ("time_limit_s", "threads", "backend", "log_progress", "seed")
 
 
-def settings(name: str, config: Path, study: bool) -> dict[str, Any]:
-    """``exact``'s options for data set ``name``: ``methods.exact`` of ``config``, and with
-    ``study`` the profile's ``method_overrides`` and the study's ``method_options`` over them
-    (the order of the workflow's ``job_spec``), without the run-only keys."""
-    cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+def settings(name: str, cfg: dict[str, Any], study: bool) -> dict[str, Any]:
+    """``exact``'s options for data set ``name``: ``methods.exact`` of the configuration
+    ``cfg``, and with ``study`` the profile's ``method_overrides`` and the study's
+    ``method_options`` over them (the order of the workflow's ``job_spec``), without the
+    run-only keys."""
     options = dict(cfg["methods"].get("exact", {}))
     if study:
         profile = cfg["profiles"][cfg["profile"]]
@@ -116,7 +117,7 @@ def main() -> None:
         overrides["cuts"] = args.cuts
     if args.cut_rounds is not None:
         overrides["cut_rounds"] = args.cut_rounds
-    config = Path(args.config)
+    config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     print(f"{'data set':10} {'n':>4} {'d':>3} {'K':>2} {'time s':>8} {'status':>11} "
           f"{'objective':>12} {'lower bound':>12} {'gap':>9} {'paper gap (12 h)':>17} "
           f"{'nodes':>6}  settings", flush=True)

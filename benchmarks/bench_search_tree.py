@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_exact import CASES, checked, settings  # noqa: E402
@@ -91,7 +92,8 @@ def main() -> None:
     overrides = dict(parse_option(text) for text in args.option)
     if "rel_gap" in overrides:
         fail(f"--option rel_gap: this benchmark's pruning level assumes {REL_GAP:g}")
-    options = checked({**settings(args.dataset, ROOT / "config/config.yaml", args.configured),
+    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    options = checked({**settings(args.dataset, cfg, args.configured),
                        **overrides, "rel_gap": REL_GAP})
     k, rule, spec, _ = CASES[args.dataset]
     ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
