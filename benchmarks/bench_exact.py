@@ -9,7 +9,7 @@ processed data sets (``snakemake data/processed/wine.csv`` ...).
 Settings: ``defaults`` (the default) runs ``exact`` with the workflow's defaults, ``methods.exact``
 in config/config.yaml; ``configured`` with the options the workflow passes in each data set's study
 (``methods.exact``, then the profile's ``method_overrides``, then the study's
-``method_options``, the order of ``job_spec`` in workflow/rules/common.smk; Table 2's study has
+``method_options``, the order of the workflow's job specs; Table 2's study has
 no method options, the PAM50 study runs one round of separated cuts per node and splits sizes
 at the SDP's size). ``--option
 KEY=VALUE`` overrides either, and ``--defaults`` also runs the defaults after each data set, so
@@ -36,7 +36,7 @@ import yaml
 from mixopt.constraints import Constraints
 from mixopt.data.dataset import read_dataset
 from mixopt.methods.map.exact.exact import fit_exact
-from mixopt.methods.options import OptionError, check_options
+from mixopt.methods.options import OptionError, check_options, configured_options
 from mixopt.problem import MAPProblem, class_precision
 from mixopt.studies.flaherty_pam50 import with_known_labels
 
@@ -61,13 +61,13 @@ RUN_ONLY = ("time_limit_s", "threads", "backend", "log_progress", "seed")
 def settings(name: str, cfg: dict[str, Any], study: bool) -> dict[str, Any]:
     """``exact``'s options for data set ``name``: ``methods.exact`` of the configuration
     ``cfg``, and with ``study`` the profile's ``method_overrides`` and the study's
-    ``method_options`` over them (the order of the workflow's ``job_spec``), without the
-    run-only keys."""
-    options = dict(cfg["methods"].get("exact", {}))
+    ``method_options`` over them (``configured_options``, as the workflow's ``job_spec``),
+    without the run-only keys."""
     if study:
-        profile = cfg["profiles"][cfg["profile"]]
-        options.update((profile.get("method_overrides") or {}).get("exact", {}))
-        options.update((cfg["studies"][STUDY[name]].get("method_options") or {}).get("exact", {}))
+        options = configured_options(cfg, "exact",
+                                     study_options=cfg["studies"][STUDY[name]].get("method_options"))
+    else:
+        options = dict(cfg["methods"].get("exact") or {})
     return {key: value for key, value in options.items() if key not in RUN_ONLY}
 
 

@@ -8,7 +8,13 @@ import math
 import pytest
 
 from mixopt.methods.base import METHODS, get_method
-from mixopt.methods.options import RANGES, OptionError, check_options, method_options
+from mixopt.methods.options import (
+    RANGES,
+    OptionError,
+    check_options,
+    configured_options,
+    method_options,
+)
 from mixopt.smk import check_finite_config, non_finite_keys
 
 
@@ -54,6 +60,24 @@ def test_valid_options_pass():
     check_options("em_restarts", {"restarts": None, "time_budget_s": 10, "score": "em"})
     check_options("minlp", {"warm_start": None, "time_limit_s": 3, "threads": 2})
     check_options("exact1d", {})
+
+
+def test_configured_options_let_the_profile_and_then_the_study_win():
+    """methods < the profile's method_overrides < the study's method_options, key by key."""
+    config = {"profile": "quick",
+              "methods": {"exact": {"cut_rounds": 0, "em_starts": 5, "rel_gap": 1e-4}},
+              "profiles": {"quick": {"method_overrides": {"exact": {"em_starts": 2,
+                                                                     "rel_gap": 1e-3}}},
+                           "paper": {}}}
+    study = {"exact": {"cut_rounds": 2}, "em": {"max_iter": 9}}
+    assert configured_options(config, "exact") == {"cut_rounds": 0, "em_starts": 2,
+                                                   "rel_gap": 1e-3}
+    assert configured_options(config, "exact", study_options=study) == {
+        "cut_rounds": 2, "em_starts": 2, "rel_gap": 1e-3}
+    assert configured_options(config, "exact", config["profiles"]["paper"], study) == {
+        "cut_rounds": 2, "em_starts": 5, "rel_gap": 1e-4}
+    assert configured_options(config, "em", study_options=study) == {"max_iter": 9}
+    assert config["methods"]["exact"]["cut_rounds"] == 0   # the configuration is not changed
 
 
 def test_non_finite_numbers_in_the_config_are_named():

@@ -20,9 +20,6 @@ from mixopt.io import check_output_path
 if TYPE_CHECKING:
     from mixopt.data.dataset import Dataset, PointsTable
 
-GLOBAL_METHODS = ("minlp", "miqp", "exact")
-
-
 class CommandError(Exception):
     """An expected failure of a command: reported as one line ``mixopt <command>: error: ...``
     with exit code 2 (argparse's convention)."""
@@ -144,6 +141,7 @@ def _exit_status(command: str, rec: dict[str, object], out: str) -> int:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
+    from mixopt.methods.base import GLOBAL_METHODS
     from mixopt.methods.options import check_value
     from mixopt.runner import JobSpec, run_on_dataset
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mixopt.methods.base import METHODS
+from mixopt.methods.base import GLOBAL_METHODS, METHODS
+from mixopt.methods.options import configured_options
 from mixopt.studies.fois_ch23_figures import ch23_figures
 from mixopt.studies.fois_settings import scenario_settings
 
-GLOBAL_METHODS = ("minlp", "miqp", "exact")  # as workflow/rules/common.smk
 TABLE_VIEWS = 11        # reports.smk: the fidelity report's nine tables, Table 3, MSSC
 FIDELITY_REPORTS = 1
 PAM50_SUMMARIES = ("flaherty_fig2", "flaherty_fig3", "flaherty_table3", "flaherty_pam50_gap",
@@ -85,19 +85,12 @@ def runtime_minutes(limit_s: float) -> int:
     return int(limit_s / 60) + 10
 
 
-def _options(config: dict[str, Any], prof: dict[str, Any], method: str) -> dict[str, Any]:
-    """Method options: ``methods`` < the profile's ``method_overrides`` (as ``job_spec``)."""
-    options = dict(config["methods"].get(method, {}))
-    options.update(prof.get("method_overrides", {}).get(method, {}))
-    return options
-
-
 def _map_job(rule: str, study: str, dataset: str, method: str, config: dict[str, Any],
              prof: dict[str, Any], limits: dict[str, Any] | None = None) -> Job:
     """A MAP run: the global methods get the profile's time limit and threads (``limits``: the
     PAM50 ones); a time budget of EM restarts is a limit it always uses up."""
     limits = limits or prof
-    options = _options(config, prof, method)
+    options = configured_options(config, method, prof)
     if method in GLOBAL_METHODS:
         limit = float(limits["time_limit_s"])
         return Job(rule, study, dataset, method, int(limits["threads"].get(method, 1)), limit,

@@ -4,8 +4,8 @@ import re
 
 from mixopt.data.preprocess import processed_names, raw_keys_for
 from mixopt.data.sources import load_registry
-from mixopt.methods import METHODS
-from mixopt.methods.options import check_options
+from mixopt.methods import GLOBAL_METHODS, METHODS
+from mixopt.methods.options import check_options, configured_options
 
 PROFILE = config["profile"]
 P = config["profiles"][PROFILE]
@@ -16,7 +16,6 @@ RESULTS = f"results/{PROFILE}"
 LOGS = f"logs/{PROFILE}"
 ENV = "../envs/mixopt.yaml"
 RAW = load_registry()
-GLOBAL_METHODS = ("minlp", "miqp", "exact")
 
 
 def raw_file(key):
@@ -83,9 +82,7 @@ def job_spec(study, dataset, method, seed, k, precision, constraints=None, subse
     ``time_limit_s``: the global methods' limit (default: the profile's). ``proportions``
     (``free`` or ``equal``) enters the spec only when equal, so that the specs of
     free-proportions runs, and their params, stay as they were."""
-    options = dict(config["methods"].get(method, {}))
-    options.update(P.get("method_overrides", {}).get(method, {}))
-    options.update((method_options or {}).get(method, {}))
+    options = configured_options(config, method, P, method_options)
     if method in GLOBAL_METHODS:
         options["time_limit_s"] = P["time_limit_s"] if time_limit_s is None else time_limit_s
         options["threads"] = P["threads"].get(method, 1)

@@ -114,6 +114,21 @@ def method_options(method: str) -> dict[str, OptionType]:
     return {name: option_type(hints.get(name, Any)) for name in params if name not in NOT_OPTIONS}
 
 
+def configured_options(config: dict[str, Any], method: str,
+                       profile: dict[str, Any] | None = None,
+                       study_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``method``'s options in the workflow, later sources winning: ``methods.<method>`` of the
+    configuration ``config``, the profile's ``method_overrides`` (``profile``: default the
+    active one, ``profiles.<profile>``), then a study's ``method_options`` (``study_options``,
+    keyed by method). The order every job spec, the cost plan and the benchmarks use."""
+    if profile is None:
+        profile = config["profiles"][config["profile"]]
+    options = dict(config["methods"].get(method) or {})
+    options.update((profile.get("method_overrides") or {}).get(method) or {})
+    options.update((study_options or {}).get(method) or {})
+    return options
+
+
 def check_value(name: str, value: Any, allow_none: bool = False, label: str | None = None) -> None:
     """Raise :class:`OptionError` unless ``value`` is in the range of the numeric option ``name``
     (``label``: how the message names it, e.g. a command-line flag)."""
