@@ -233,7 +233,7 @@ def map_method(name: str, constraints: tuple[str, ...], proportions: tuple[str, 
     return wrap
 
 # Methods that search for a global optimum: they run with a time limit, threads and a solver
-# back end (the workflow's profiles and ``mixopt fit --time-limit`` set them).
+# back end (the workflow's profiles and ``mixopt cluster --time-limit`` set them).
 GLOBAL_METHODS: tuple[str, ...] = ("minlp", "miqp", "exact")
 
 # name -> "module:function"; imported lazily so that optional solver stacks load on demand.
