@@ -51,6 +51,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,9 +60,8 @@ from mixopt.lifetime import ScriptSafePool, die_with_parent, stop_pool
 from mixopt.methods.map.exact.admm import AdmmStart
 from mixopt.methods.map.exact.entropy import cluster_entropy, cluster_hull, hull_value
 from mixopt.methods.map.exact.sdp import (
-    GTRI_PER_ROUND,
-    PAIR_PER_ROUND,
     ROUND_BUDGET,
+    ROUND_CUTS,
     BoundResult,
     NodeModel,
     Refinement,
@@ -79,7 +79,8 @@ WORKER_MIN_POINTS = 120
 REFINE_LEARN = 5    # refined nodes before the window follows their rises (refine_window)
 REFINE_REACH = 1.5   # the window: this many times the largest rise seen
 BRANCHING = ("anchors", "pairs")   # see BranchAndBound.children and _pair_children
-SIZE_SPLITS = ("midpoint", "sdp")   # where a size range is split (BranchAndBound._size_children)
+SizeSplit = Literal["midpoint", "sdp"]   # where a size range is split (_size_children)
+SIZE_SPLITS: tuple[str, ...] = get_args(SizeSplit)
 
 
 @dataclass
@@ -115,7 +116,7 @@ class BnBProblem:
     cuts: str = "triangles"
     cut_rounds: int = 0   # rounds of separated cuts per node (sdp.cut_rounds_bound)
     round_budget: float = ROUND_BUDGET   # their budget, in first solves (cut_rounds_bound)
-    round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)   # new triangles, pairs
+    round_cuts: tuple[int, int] = ROUND_CUTS   # new triangles, pairs
     branching: str = "anchors"   # or "pairs" (equal proportions; BranchAndBound._pair_children)
     size_split: str = "midpoint"   # or "sdp" (BranchAndBound._size_children)
     entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
@@ -823,7 +824,7 @@ def _solve_node(model: NodeModel, k: int, n: int, sq_total: float, solver: str, 
                 cuts: str, refine: Refinement | None, warm: WarmStart | None, level: float,
                 time_left: float = np.inf, cut_rounds: int = 0,
                 round_budget: float = ROUND_BUDGET,
-                round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)
+                round_cuts: tuple[int, int] = ROUND_CUTS
                 ) -> tuple[BoundResult, NDArray[np.float64] | None, float]:
     """One node's certified bound, the table of its Lagrangian's bounds with one point merged
     into one anchor (for reduced-cost fixing; None when the bound reaches the pruning ``level``

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Literal
 
 import cvxpy as cp
 import numpy as np
@@ -43,6 +42,7 @@ from mixopt.methods.map.exact.bnb import (
     BnBProblem,
     BranchAndBound,
     Node,
+    SizeSplit,
     tighten_sizes,
 )
 from mixopt.methods.map.exact.k2 import DirectionSearch
@@ -190,7 +190,7 @@ def fit_exact(
     round_triangles: int = GTRI_PER_ROUND,
     round_pairs: int = PAIR_PER_ROUND,
     branching: str = "anchors",
-    size_split: Literal["midpoint", "sdp"] = "midpoint",
+    size_split: SizeSplit = "midpoint",
 ) -> MethodResult:
     """Certified global optimum of Problem (4) (relative gap ``rel_gap``; equal proportions: of
     the sum of squares) or the best bounds reached within ``time_limit_s``; ``seed`` is unused

@@ -274,6 +274,7 @@ TRI_PER_ROUND = 1500  # cuts "separated": the most violated triangles added per 
 TRI_TOL = 1e-4        # cuts "separated": violation (relative to Z_aa) that counts
 GTRI_PER_ROUND = 30000  # cut_rounds: the most violated general triangles added per round
 PAIR_PER_ROUND = 5000   # cut_rounds: the most violated pairs Z_ij <= Z_ii added per round
+ROUND_CUTS = (GTRI_PER_ROUND, PAIR_PER_ROUND)   # the two, as cut_rounds_bound takes them
                         # (measured on the first glass K = 6 node: 3,000 + 3,000 per round
                         # reach MSSC 71.21 in 6 solves, 30,000 + 5,000 reach 72.92 in 4;
                         # benchmarks/bench_cut_rounds.py, docs/exact.md)
@@ -539,7 +540,7 @@ def sdp_bound(node: NodeModel, k: int, n: int, sq_norm_total: float,
               cuts: str = "triangles", refine: Refinement | None = None,
               warm: WarmStart | None = None, stop_at: float = np.inf,
               cut_rounds: int = 0, round_budget: float = ROUND_BUDGET,
-              round_cuts: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)) -> BoundResult:
+              round_cuts: tuple[int, int] = ROUND_CUTS) -> BoundResult:
     """Certified lower bound of Problem (4) over the clusterings of ``node`` (see module doc);
     ``cuts`` (one of :data:`CUTS`) chooses the valid inequalities of :func:`_add_cuts`;
     ``refine`` re-solves near the pruning level (both bounds are valid; the larger is kept);
@@ -610,7 +611,7 @@ def cut_rounds_bound(node: NodeModel, k: int, n: int, sq_norm_total: float, solv
                      solver_options: dict | None, cuts: str, refine: Refinement | None,
                      warm: WarmStart | AdmmStart | None, stop_at: float, rounds: int,
                      budget: float = ROUND_BUDGET,
-                     per_round: tuple[int, int] = (GTRI_PER_ROUND, PAIR_PER_ROUND)
+                     per_round: tuple[int, int] = ROUND_CUTS
                      ) -> BoundResult:
     """Cutting-plane rounds of general triangles ``Z_ij + Z_il <= Z_ii + Z_jl`` and pair
     inequalities ``Z_ij <= Z_ii`` (all super-points, as SOS-SDP separates them at every node):
