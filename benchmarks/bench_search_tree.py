@@ -8,8 +8,9 @@ solve seconds; then how many nodes ended within 1 of the incumbent but below the
 clustering is split into 1/2 SSE and the entropy ``sum_k n_k log(n / n_k)``; with ``--mssc T``
 the same data and constraints are solved with equal proportions for T seconds (minimum
 sum-of-squares with the known labels as anchors), whose best 1/2 SSE and bound show how much of
-the problem is the sum of squares. ``methods.exact`` of config/config.yaml, or with
-``--configured`` the options of the data set's study (``bench_exact.py --settings``);
+the problem is the sum of squares. ``methods.exact`` of the configuration (``--config``,
+config/config.yaml by default), or with ``--configured`` the options of the data set's study
+(``bench_exact.py --settings``);
 ``--option KEY=VALUE`` overrides them.
 One BLAS thread per process.
 
@@ -80,19 +81,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="pam50_4d", choices=list(CASES))
     ap.add_argument("--data-dir", default="data/processed")
+    ap.add_argument("--config", default=str(ROOT / "config/config.yaml"),
+                    help="the workflow configuration whose options of exact are read")
     ap.add_argument("--time-limit", type=float, default=900.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mssc", type=float, default=0.0,
                     help="seconds of the equal-proportions search (0: skip it)")
     ap.add_argument("--configured", action="store_true",
-                    help="the study's options of exact (config/config.yaml), not its defaults")
+                    help="the study's options of exact in --config, not its defaults")
     ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                     help="an option of exact (repeatable; YAML value)")
     args = ap.parse_args()
     overrides = dict(parse_option(text) for text in args.option)
     if "rel_gap" in overrides:
         fail(f"--option rel_gap: this benchmark's pruning level assumes {REL_GAP:g}")
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    cfg = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     options = checked({**settings(args.dataset, cfg, args.configured),
                        **overrides, "rel_gap": REL_GAP})
     k, rule, spec, _ = CASES[args.dataset]
