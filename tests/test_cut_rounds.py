@@ -341,13 +341,13 @@ def test_scs_start_of_the_next_round_carries_the_kept_cuts_multipliers():
     """A round's SCS solution can start the next round (``WarmStart.with_cuts``, measured by
     ``benchmarks/bench_cut_rounds.py --start both``): the separated cuts are the problem's last
     inequality rows, so the kept cuts' multipliers are found where the next problem has them."""
-    problem = _problem(10, 3, 2, seed=3)
+    problem = _problem(12, 3, 2, seed=3)   # (50 violated triangles at the root)
     node, sq = _node(problem, [0])
     g = node.sums @ node.sums.T
-    first = sdp_bound(node, 3, 10, sq)
-    cuts = np.vstack([separate_triangles(first.z, 40), separate_pairs(first.z, 20)])
+    first = sdp_bound(node, 3, 12, sq)
+    cuts = np.vstack([separate_triangles(first.z, 10), separate_pairs(first.z, 20)])
     node = sdp.replace(node, gtri=cuts)
-    prob, cons, *_ = sdp._node_problem(node, 3, 10, sq, g, "triangles")
+    prob, cons, *_ = sdp._node_problem(node, 3, 12, sq, g, "triangles")
     start, started = sdp._ConicSolve(prob, "SCS", sdp.problem_layout(prob, cons)).solve({}, None)
     lo, hi = start.cut_rows
     assert not started and hi - lo == len(cuts)
@@ -358,14 +358,14 @@ def test_scs_start_of_the_next_round_carries_the_kept_cuts_multipliers():
     assert len(new)
     nxt = start.with_cuts(kept, len(new))
     node2 = sdp.replace(node, gtri=np.vstack([cuts[kept], new]))
-    prob2, cons2, *_ = sdp._node_problem(node2, 3, 10, sq, g, "triangles")
+    prob2, cons2, *_ = sdp._node_problem(node2, 3, 12, sq, g, "triangles")
     assert nxt.layout == sdp.problem_layout(prob2, cons2)
     again, started = sdp._ConicSolve(prob2, "SCS", nxt.layout).solve({}, nxt)
     assert started
     lo2, hi2 = nxt.cut_rows
     np.testing.assert_allclose(nxt.y[lo2:lo2 + kept.sum()], start.y[lo:hi][kept])
     assert not nxt.y[lo2 + kept.sum():hi2].any()
-    assert np.isclose(prob2.value, sdp.sdp_bound(node2, 3, 10, sq).primal, rtol=1e-3)
+    assert np.isclose(prob2.value, sdp.sdp_bound(node2, 3, 12, sq).primal, rtol=1e-3)
 
 
 def _z_of(prob, node) -> np.ndarray:
@@ -373,3 +373,25 @@ def _z_of(prob, node) -> np.ndarray:
     y = next(v for v in prob.variables() if v.shape == (node.weights.size,) * 2)
     dm = 1.0 / np.sqrt(node.weights.astype(float))
     return dm[:, None] * y.value * dm[None, :]
+
+
+def test_scs_starts_from_the_package_scale_unless_the_options_set_one(monkeypatch):
+    """SCS's initial ``scale`` is :data:`sdp.SCS_SCALE` (measured faster than SCS's own 0.1 by
+    ``benchmarks/bench_scs_options.py``); ``solver_options`` may still set it."""
+    from cvxpy.reductions.solvers.conic_solvers.scs_conif import SCS
+
+    seen: list[float | None] = []
+    original = SCS.solve_via_data
+
+    def record(self, data, warm_start, verbose, solver_opts, solver_cache=None):
+        seen.append(solver_opts.get("scale"))
+        return original(self, data, warm_start, verbose, solver_opts, solver_cache)
+
+    monkeypatch.setattr(SCS, "solve_via_data", record)
+    problem = _problem(8, 2, 2, seed=1)
+    node, sq = _node(problem, [0])
+    prob, cons, *_ = sdp._node_problem(node, 2, 8, sq, node.sums @ node.sums.T, "triangles")
+    conic = sdp._ConicSolve(prob, "SCS", sdp.problem_layout(prob, cons))
+    conic.solve({}, None)
+    conic.solve({"scale": 0.3}, None)
+    assert seen == [sdp.SCS_SCALE, 0.3]

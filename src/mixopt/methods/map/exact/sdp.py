@@ -286,6 +286,10 @@ ROUND_BUDGET = 8.0      # cut_rounds: a node's rounds take at most this times it
                         # (glass K = 6 certified in 94.5 s on one core, against 136.6 s with
                         # the 60 s node cap alone and 250.9 s with 300 s; docs/exact.md)
 HULL_LINES = 40   # hull lines per entropy under-estimator, padded to this count (warm starts)
+SCS_SCALE = 1.0   # SCS's initial scale (its default 0.1; it adapts from there), unless the
+                  # solver options set one: the same nodes take 0.78 (pam50-4d) and 0.86 (wine)
+                  # of the CPU seconds (benchmarks/bench_scs_options.py); whole searches in
+                  # docs/exact.md, "SCS's scale" (wine: 1,643.5 s against 2,334.5 s)
 
 
 def _padded(rows: NDArray[np.float64], count: int) -> NDArray[np.float64]:
@@ -747,7 +751,8 @@ def problem_layout(prob: cp.Problem, cons: dict[str, cp.Constraint]) -> tuple:
 
 class _ConicSolve:
     """Solve one cvxpy problem, with SCS from a :class:`WarmStart` of the same layout (through
-    cvxpy's ``get_problem_data``/``unpack_results``); other solvers through ``solve``."""
+    cvxpy's ``get_problem_data``/``unpack_results``) and from :data:`SCS_SCALE` unless the
+    options set ``scale``; other solvers through ``solve``."""
 
     def __init__(self, prob: cp.Problem, solver: str, layout: tuple) -> None:
         self.prob, self.solver, self.layout = prob, solver, layout
@@ -767,7 +772,8 @@ class _ConicSolve:
         if started:
             cache[cp.SCS] = {"x": start.x, "y": start.y, "s": start.s}
         raw = chain.solver.solve_via_data(data, warm_start=started, verbose=False,
-                                          solver_opts=options, solver_cache=cache)
+                                          solver_opts={"scale": SCS_SCALE, **options},
+                                          solver_cache=cache)
         with warnings.catch_warnings():
             # "Solution may be inaccurate": harmless here, the bound is certified from the
             # multipliers whatever their accuracy (an inaccurate solve only weakens it).
