@@ -26,29 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mssc import instance_points  # noqa: E402
+from bench_sdp_node import capture_nodes  # noqa: E402
 
-from mixopt.methods.map.exact import bnb  # noqa: E402
-from mixopt.methods.map.exact.exact import fit_exact  # noqa: E402
 from mixopt.methods.map.exact.sdp import sdp_bound  # noqa: E402
 from mixopt.problem import MAPProblem  # noqa: E402
-
-
-def capture(x: np.ndarray, k: int, count: int) -> list[tuple]:
-    """The arguments of the first ``count`` node solves of an SCS search (in this process)."""
-    captured: list[tuple] = []
-    original, threshold = bnb._solve_node, bnb.WORKER_MIN_POINTS
-
-    def record(*args: object) -> tuple:
-        captured.append(args)
-        return original(*args)
-
-    bnb._solve_node, bnb.WORKER_MIN_POINTS = record, 10 ** 9
-    try:
-        fit_exact(MAPProblem(x, k, np.eye(x.shape[1]), proportions="equal"), node_limit=count,
-                  log_progress=False, time_limit_s=600)
-    finally:
-        bnb._solve_node, bnb.WORKER_MIN_POINTS = original, threshold
-    return captured[:count]
 
 
 def timed(args: tuple, solver: str, options: dict) -> tuple[float, float, float, str]:
@@ -70,7 +51,8 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        nodes = capture(x, k, args.nodes)
+        nodes = capture_nodes(MAPProblem(x, k, np.eye(x.shape[1]), proportions="equal"),
+                              args.nodes, time_limit_s=600)
         print(f"# {args.instance}: n {x.shape[0]}, K {k}; load average {os.getloadavg()}")
         print("# bounds in the search's units (1/2 SSE; MSSC bound = 2 x bound)")
         for i, node_args in enumerate(nodes):

@@ -32,34 +32,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_exact import CASES, ROOT, checked, settings  # noqa: E402
 from bench_mssc import fail  # noqa: E402
+from bench_sdp_node import capture_nodes  # noqa: E402
 
 from mixopt.constraints import Constraints  # noqa: E402
 from mixopt.data.dataset import read_dataset  # noqa: E402
-from mixopt.methods.map.exact import bnb  # noqa: E402
-from mixopt.methods.map.exact.exact import fit_exact  # noqa: E402
 from mixopt.methods.map.exact.sdp import sdp_bound  # noqa: E402
 from mixopt.problem import MAPProblem, class_precision  # noqa: E402
 from mixopt.studies.flaherty_pam50 import with_known_labels  # noqa: E402
-
-
-def capture_nodes(problem: MAPProblem, cons: Constraints, options: dict, count: int
-                  ) -> list[tuple]:
-    """The arguments of the first ``count`` node solves of a one-core search (all solved in
-    this process, so that the search's ``_solve_node`` can be watched)."""
-    captured: list[tuple] = []
-    original, workers = bnb._solve_node, bnb.WORKER_MIN_POINTS
-
-    def record(*args: object) -> tuple:
-        captured.append(args)
-        return original(*args)
-
-    bnb._solve_node, bnb.WORKER_MIN_POINTS = record, 10**9
-    try:
-        fit_exact(problem, constraints=cons, node_limit=count, log_progress=False,
-                  **{**options, "threads": 1})
-    finally:
-        bnb._solve_node, bnb.WORKER_MIN_POINTS = original, workers
-    return captured[:count]
 
 
 def solve_with(args: tuple, variant: dict) -> tuple[float, float, int]:
@@ -103,7 +82,7 @@ def main() -> None:
     if args.dataset.startswith("pam50"):
         spec = with_known_labels(ds.labels, spec)
     problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
-    nodes = capture_nodes(problem, Constraints.from_dict(spec), options, args.nodes)
+    nodes = capture_nodes(problem, args.nodes, Constraints.from_dict(spec), **options)
     print(f"{args.dataset}, {len(nodes)} nodes, settings {args.settings}; load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)
     for j, text in enumerate(args.variants):

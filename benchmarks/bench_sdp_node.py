@@ -57,20 +57,23 @@ def _problem(data_dir: str, name: str) -> tuple[MAPProblem, Constraints]:
     return problem, Constraints.from_dict(spec)
 
 
-def capture_nodes(problem: MAPProblem, cons: Constraints, count: int) -> list[tuple]:
-    """The arguments of the first ``count`` node solves of a ``triangles`` search."""
+def capture_nodes(problem: MAPProblem, count: int, cons: Constraints | None = None,
+                  **options: object) -> list[tuple]:
+    """The arguments of the first ``count`` node solves of a one-core search of ``exact`` with
+    ``options`` (every node solved in this process, where its ``_solve_node`` is watched)."""
     captured: list[tuple] = []
-    original = bnb._solve_node
+    original, workers = bnb._solve_node, bnb.WORKER_MIN_POINTS
 
     def record(*args: object) -> tuple:
         captured.append(args)
         return original(*args)
 
-    bnb._solve_node = record
+    bnb._solve_node, bnb.WORKER_MIN_POINTS = record, 10**9
     try:
-        fit_exact(problem, constraints=cons, node_limit=count, cuts=OLD, log_progress=False)
+        fit_exact(problem, constraints=cons, node_limit=count, log_progress=False,
+                  **{**options, "threads": 1})
     finally:
-        bnb._solve_node = original
+        bnb._solve_node, bnb.WORKER_MIN_POINTS = original, workers
     return captured[:count]
 
 
@@ -100,7 +103,7 @@ def per_node(problem: MAPProblem, cons: Constraints, count: int) -> None:
           f"{'cpu ratio':>9} {'old bound':>12} {'new bound':>12} {'new - old':>9} {'rounds':>6}"
           f" {'fix full s':>10} {'fix level s':>11} {'ratio':>6} differ")
     totals = np.zeros(4)
-    for i, args in enumerate(capture_nodes(problem, cons, count)):
+    for i, args in enumerate(capture_nodes(problem, count, cons, cuts=OLD)):
         t_old, b_old, _, f_full, f_fast, differ = solve_timed(args, OLD)
         t_new, b_new, rounds, _, _, _ = solve_timed(args, NEW)
         totals += (t_old, t_new, f_full, f_fast)
