@@ -1,8 +1,8 @@
 """SCS's settings on method ``exact``'s node bounds: the same nodes solved with each setting.
 
-SCS's settings (``scale``, the initial weight of its primal against its dual residuals, which
-it adapts while it runs; ``alpha``, its relaxation; ...) change its path, hence the iterations a
-node takes, never the certified bound's validity (the bound is recomputed from the
+SCS's settings (``scale``, the initial weight of its dual residual against its primal one,
+which it adapts while it runs; ``alpha``, its relaxation; ...) change its path, hence the
+iterations a node takes, never the certified bound's validity (the bound is recomputed from the
 multipliers, whatever they are). The first ``--nodes`` node solves of a one-core search (with
 the data set's study options with ``--settings configured``, else ``exact``'s defaults) are
 captured, then each is solved again with every ``--variants`` entry (SCS options as YAML, over
@@ -41,8 +41,8 @@ from mixopt.problem import MAPProblem, class_precision  # noqa: E402
 from mixopt.studies.flaherty_pam50 import with_known_labels  # noqa: E402
 
 
-def solve_with(args: tuple, variant: dict) -> tuple[float, float, int]:
-    """Process CPU seconds, certified bound and solves of one captured node with the SCS
+def solve_with(args: tuple, variant: dict) -> tuple[float, float]:
+    """Process CPU seconds and certified bound of one captured node with the SCS
     options ``variant`` over the node's own (its time cap dropped; its warm start and
     refinement kept, as in the search)."""
     (model, k, n, sq, solver, options, cuts, refine, warm, level, _left, cut_rounds,
@@ -53,7 +53,7 @@ def solve_with(args: tuple, variant: dict) -> tuple[float, float, int]:
     res = sdp_bound(model, k, n, sq, solver=solver, solver_options=options, cuts=cuts,
                     refine=refine, warm=warm, stop_at=level, cut_rounds=cut_rounds,
                     round_budget=round_budget, round_cuts=round_cuts)
-    return time.process_time() - t0, res.safe, res.rounds
+    return time.process_time() - t0, res.safe
 
 
 def main() -> None:
@@ -76,7 +76,6 @@ def main() -> None:
         fail("--variants: each must be a YAML mapping, e.g. '{scale: 1.0}'")
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     options = checked(settings(args.dataset, config, args.settings == "configured"))
-    options.pop("solver_options", None)
     k, rule, spec, _ = CASES[args.dataset]
     ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
     if args.dataset.startswith("pam50"):
