@@ -22,15 +22,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exact import CASES  # noqa: E402
+from bench_exact import case_problem  # noqa: E402
 from bench_search_tree import split  # noqa: E402
 
-from mixopt.data.dataset import read_dataset  # noqa: E402
 from mixopt.methods.base import single_threaded_blas  # noqa: E402
 from mixopt.methods.map.exact.entropy import cluster_entropy  # noqa: E402
 from mixopt.methods.map.exact.exact import _whitened, fit_exact  # noqa: E402
 from mixopt.methods.map.exact.sdp import NodeModel, sdp_bound  # noqa: E402
-from mixopt.problem import MAPProblem, class_precision  # noqa: E402
 
 
 def main() -> None:
@@ -41,9 +39,8 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0,
                     help="seconds of exact's search for the clustering to split")
     args = ap.parse_args()
-    k, rule = CASES[args.dataset][:2]
-    ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
-    problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
+    problem, _ = case_problem(args.data_dir, args.dataset)   # (the root: no constraints)
+    k = problem.k
     x = _whitened(problem)
     x = x - x.mean(0)
     n = x.shape[0]

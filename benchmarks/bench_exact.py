@@ -71,6 +71,17 @@ def settings(name: str, cfg: dict[str, Any], study: bool) -> dict[str, Any]:
     return {key: value for key, value in options.items() if key not in RUN_ONLY}
 
 
+def case_problem(data_dir: str | Path, name: str) -> tuple[MAPProblem, Constraints]:
+    """Data set ``name``'s problem (its precision rule of :data:`CASES`) and constraints, with
+    pam50's known subtypes as labels, from ``data_dir/<name>.csv``."""
+    k, rule, spec, _ = CASES[name]
+    ds = read_dataset(Path(data_dir) / f"{name}.csv")
+    if name.startswith("pam50"):
+        spec = with_known_labels(ds.labels, spec)
+    return MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1)), \
+        Constraints.from_dict(spec)
+
+
 def checked(options: dict[str, Any]) -> dict[str, Any]:
     """``options`` if ``exact`` takes them and none is a run-only key; else a one-line error."""
     run_only = sorted(set(options) & set(RUN_ONLY))
@@ -122,22 +133,19 @@ def main() -> None:
           f"{'objective':>12} {'lower bound':>12} {'gap':>9} {'paper gap (12 h)':>17} "
           f"{'nodes':>6}  settings", flush=True)
     for name in args.datasets:
-        k, rule, spec, paper_gap = CASES[name]
-        ds = read_dataset(Path(args.data_dir) / f"{name}.csv")
-        problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
-        if name.startswith("pam50"):
-            spec = with_known_labels(ds.labels, spec)
+        problem, constraints = case_problem(args.data_dir, name)
+        paper_gap = CASES[name][3]
         defaults = settings(name, config, study=False)
         chosen = checked({**settings(name, config, study=args.settings == "configured"),
                           **overrides})
         runs = [chosen] + ([defaults] if args.defaults and chosen != defaults else [])
         for options in runs:
             t0 = time.perf_counter()
-            res = fit_exact(problem, constraints=Constraints.from_dict(spec),
+            res = fit_exact(problem, constraints=constraints,
                             time_limit_s=args.time_limit, backend=args.backend,
                             threads=args.threads, **options)
             wall = time.perf_counter() - t0
-            print(f"{name:10} {problem.n:4d} {problem.d:3d} {k:2d} {wall:8.1f} "
+            print(f"{name:10} {problem.n:4d} {problem.d:3d} {problem.k:2d} {wall:8.1f} "
                   f"{res.status:>11} {res.objective:12.4f} {res.lower_bound:12.4f} "
                   f"{res.gap:9.2e} {paper_gap:17.1%} {res.iterations:6d}  "
                   f"{label(options, defaults)}", flush=True)

@@ -30,15 +30,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exact import CASES, ROOT, checked, settings  # noqa: E402
+from bench_exact import ROOT, case_problem, checked, settings  # noqa: E402
 from bench_mssc import fail  # noqa: E402
 from bench_sdp_node import capture_nodes  # noqa: E402
 
-from mixopt.constraints import Constraints  # noqa: E402
-from mixopt.data.dataset import read_dataset  # noqa: E402
 from mixopt.methods.map.exact.sdp import sdp_bound  # noqa: E402
-from mixopt.problem import MAPProblem, class_precision  # noqa: E402
-from mixopt.studies.flaherty_pam50 import with_known_labels  # noqa: E402
 
 
 def solve_with(args: tuple, variant: dict) -> tuple[float, float]:
@@ -76,12 +72,8 @@ def main() -> None:
         fail("--variants: each must be a YAML mapping, e.g. '{scale: 1.0}'")
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     options = checked(settings(args.dataset, config, args.settings == "configured"))
-    k, rule, spec, _ = CASES[args.dataset]
-    ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
-    if args.dataset.startswith("pam50"):
-        spec = with_known_labels(ds.labels, spec)
-    problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
-    nodes = capture_nodes(problem, args.nodes, Constraints.from_dict(spec), **options)
+    problem, constraints = case_problem(args.data_dir, args.dataset)
+    nodes = capture_nodes(problem, args.nodes, constraints, **options)
     print(f"{args.dataset}, {len(nodes)} nodes, settings {args.settings}; load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)
     for j, text in enumerate(args.variants):

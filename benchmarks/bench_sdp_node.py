@@ -33,28 +33,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mixopt.constraints import Constraints
-from mixopt.data.dataset import read_dataset
-from mixopt.methods.map.exact import bnb
-from mixopt.methods.map.exact.exact import fit_exact
-from mixopt.methods.map.exact.sdp import Lagrangian, cannot_pairs, sdp_bound
-from mixopt.problem import MAPProblem, class_precision
-from mixopt.studies.flaherty_pam50 import with_known_labels
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_exact import case_problem  # noqa: E402
 
-CASES = {   # as in bench_exact.py
-    "wine": (3, "inverse_mean_class_covariance", {"min_size": 1, "pi_order": True}),
-    "pam50_4d": (5, "mean_class_precision", {"min_size": 1}),
-}
+from mixopt.constraints import Constraints  # noqa: E402
+from mixopt.methods.map.exact import bnb  # noqa: E402
+from mixopt.methods.map.exact.exact import fit_exact  # noqa: E402
+from mixopt.methods.map.exact.sdp import Lagrangian, cannot_pairs, sdp_bound  # noqa: E402
+from mixopt.problem import MAPProblem  # noqa: E402
+
 OLD, NEW = "triangles", "separated"
-
-
-def _problem(data_dir: str, name: str) -> tuple[MAPProblem, Constraints]:
-    k, rule, spec = CASES[name]
-    ds = read_dataset(Path(data_dir) / f"{name}.csv")
-    problem = MAPProblem(ds.X, k, class_precision(ds.X, ds.labels, rule, 1))
-    if name.startswith("pam50"):
-        spec = with_known_labels(ds.labels, spec)
-    return problem, Constraints.from_dict(spec)
 
 
 def capture_nodes(problem: MAPProblem, count: int, cons: Constraints | None = None,
@@ -140,7 +128,7 @@ def fixing_search(problem: MAPProblem, cons: Constraints, count: int) -> None:
 
 def _search(data_dir: str, name: str, cuts: str, seconds: float) -> str:
     """One whole search (run in its own process)."""
-    problem, cons = _problem(data_dir, name)
+    problem, cons = case_problem(data_dir, name)
     t0 = time.process_time()
     res = fit_exact(problem, constraints=cons, time_limit_s=seconds, cuts=cuts,
                     log_progress=False)
@@ -160,7 +148,7 @@ def side_by_side(data_dir: str, name: str, seconds: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default="data/processed")
-    ap.add_argument("--dataset", default="pam50_4d", choices=list(CASES))
+    ap.add_argument("--dataset", default="pam50_4d", choices=["pam50_4d", "wine"])
     ap.add_argument("--nodes", type=int, default=0, help="nodes solved both ways")
     ap.add_argument("--fixing-nodes", type=int, default=0,
                     help="nodes of a search run with the full fixing table and with the level")
@@ -173,7 +161,7 @@ def main() -> None:
         os.environ.setdefault(var, "1")
     print(f"{args.dataset}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"python {sys.version.split()[0]}; git {_commit()}")
-    problem, cons = _problem(args.data_dir, args.dataset)
+    problem, cons = case_problem(args.data_dir, args.dataset)
     if args.nodes:
         per_node(problem, cons, args.nodes)
     if args.fixing_nodes:

@@ -25,22 +25,19 @@ import collections
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exact import CASES, checked, settings  # noqa: E402
+from bench_exact import CASES, case_problem, checked, settings  # noqa: E402
 from bench_mssc import fail, parse_option  # noqa: E402
 
-from mixopt.constraints import Constraints  # noqa: E402
-from mixopt.data.dataset import read_dataset  # noqa: E402
 from mixopt.methods.base import single_threaded_blas  # noqa: E402
 from mixopt.methods.map.exact.entropy import cluster_entropy  # noqa: E402
 from mixopt.methods.map.exact.exact import _whitened, fit_exact  # noqa: E402
-from mixopt.problem import MAPProblem, class_precision  # noqa: E402
-from mixopt.studies.flaherty_pam50 import with_known_labels  # noqa: E402
 from mixopt.studies.mssc_benchmark import sse  # noqa: E402
 
 REL_GAP = 1e-4   # exact's default relative gap, also the pruning level's
@@ -98,12 +95,7 @@ def main() -> None:
     cfg = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     options = checked({**settings(args.dataset, cfg, args.configured),
                        **overrides, "rel_gap": REL_GAP})
-    k, rule, spec, _ = CASES[args.dataset]
-    ds = read_dataset(Path(args.data_dir) / f"{args.dataset}.csv")
-    if args.dataset.startswith("pam50"):
-        spec = with_known_labels(ds.labels, spec)
-    precision = class_precision(ds.X, ds.labels, rule, 1)
-    problem = MAPProblem(ds.X, k, precision)
+    problem, constraints = case_problem(args.data_dir, args.dataset)
     x = _whitened(problem)
     records = NodeRecords()
     logger = logging.getLogger("mixopt.methods.exact")
@@ -111,7 +103,7 @@ def main() -> None:
     logger.setLevel(logging.DEBUG)
     with single_threaded_blas():
         t0 = time.perf_counter()
-        res = fit_exact(problem, constraints=Constraints.from_dict(spec),
+        res = fit_exact(problem, constraints=constraints,
                         time_limit_s=args.time_limit, threads=args.threads, **options)
         wall = time.perf_counter() - t0
         logger.removeHandler(records)
@@ -133,15 +125,15 @@ def main() -> None:
         for name, (count, pruned, refined, seconds) in sorted(table.items()):
             print(f"{name:24} {count:6d} {pruned:20d} {refined:15d} {seconds:8.1f}")
         print(f"nodes ending within 1 of the incumbent, below the pruning level: {near}")
-        half_sse, entropy, sizes = split(x, res.labels, k)
+        half_sse, entropy, sizes = split(x, res.labels, problem.k)
         print(f"best clustering: sizes {sizes}, 1/2 SSE {half_sse:.4f}, entropy {entropy:.4f}")
         if args.mssc > 0:
-            equal = MAPProblem(ds.X, k, precision, proportions="equal")
+            equal = replace(problem, proportions="equal")
             t0 = time.perf_counter()
-            eq = fit_exact(equal, constraints=Constraints.from_dict(spec),
+            eq = fit_exact(equal, constraints=constraints,
                            time_limit_s=args.mssc, threads=args.threads, log_progress=False)
-            constant = problem.n * np.log(k)
-            half_sse_eq, _, sizes_eq = split(x, eq.labels, k)
+            constant = problem.n * np.log(problem.k)
+            half_sse_eq, _, sizes_eq = split(x, eq.labels, problem.k)
             print(f"equal proportions: {eq.status} in {time.perf_counter() - t0:.1f} s, "
                   f"{eq.iterations} nodes, best 1/2 SSE {half_sse_eq:.4f} (sizes {sizes_eq}), "
                   f"lower bound {eq.lower_bound - constant:.4f}, gap {eq.gap:.2e}")
