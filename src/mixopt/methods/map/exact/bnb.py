@@ -118,7 +118,7 @@ class BnBProblem:
     round_budget: float = ROUND_BUDGET   # their budget, in first solves (cut_rounds_bound)
     round_cuts: tuple[int, int] = ROUND_CUTS   # new triangles, pairs
     branching: str = "anchors"   # or "pairs" (equal proportions; BranchAndBound._pair_children)
-    size_split: str = "midpoint"   # or "sdp" (BranchAndBound._size_children)
+    size_split: SizeSplit = "midpoint"   # or "sdp" (BranchAndBound._size_children)
     entropy: bool = True   # False: equal proportions, the objective is 1/2 SSE
 
     @property

@@ -274,10 +274,10 @@ TRI_PER_ROUND = 1500  # cuts "separated": the most violated triangles added per 
 TRI_TOL = 1e-4        # cuts "separated": violation (relative to Z_aa) that counts
 GTRI_PER_ROUND = 30000  # cut_rounds: the most violated general triangles added per round
 PAIR_PER_ROUND = 5000   # cut_rounds: the most violated pairs Z_ij <= Z_ii added per round
-ROUND_CUTS = (GTRI_PER_ROUND, PAIR_PER_ROUND)   # the two, as cut_rounds_bound takes them
                         # (measured on the first glass K = 6 node: 3,000 + 3,000 per round
                         # reach MSSC 71.21 in 6 solves, 30,000 + 5,000 reach 72.92 in 4;
                         # benchmarks/bench_cut_rounds.py, docs/exact.md)
+ROUND_CUTS = (GTRI_PER_ROUND, PAIR_PER_ROUND)   # the two, as cut_rounds_bound takes them
 GTRI_KEEP = -1e-3       # cut_rounds: a cut stays while its slack (relative to Z_ii) is
                         # above this at the round's solution (nearly tight: likely active)
 GTRI_GAIN = 1e-4        # cut_rounds: stop when a round raised the bound by less (relative)
